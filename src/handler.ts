@@ -1,0 +1,38 @@
+/**
+ * The contract every format module in handlers/ implements. A handler is a pure
+ * transformation: it reads a Source, writes its result to a Sink, and returns whether the
+ * output differs from the input. It never opens, writes or renames files itself.
+ */
+import type { NormalizeOptions } from './options.js';
+import type { Sink, Source } from './io.js';
+
+export interface HandlerContext {
+  readonly options: NormalizeOptions;
+  /** The file (or archive member) being normalized, for messages. */
+  readonly name: string;
+  /** A problem that does not stop the file from being processed. */
+  warn(message: string): void;
+  /** Diagnostics shown only with --verbose. */
+  info(message: string): void;
+}
+
+export interface Handler {
+  /** Normalizer name as used by -t and --normalizers. */
+  readonly name: string;
+  /** Enabled unless --normalizers says otherwise (Perl: every handler but ar). */
+  readonly defaultEnabled: boolean;
+  /** Does the path look like this format? (Perl's file-name regex.) */
+  matchName(path: string): boolean;
+  /** Do the first bytes look like this format? (What Perl asks file(1).) `head` holds up to
+   *  HEAD_SIZE bytes, `size` is the whole input's size. */
+  detect(head: Buffer, size: number): boolean;
+  /** Normalize `src` into `sink`. Returns true if (and only if) the output differs from the
+   *  input; when it returns false the sink may have received nothing and is discarded. */
+  normalize(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean>;
+}
+
+/** A name test from a list of extensions, as Perl's `m/\.(a|b)$/`. */
+export function extensionMatcher(exts: readonly string[], caseInsensitive = false): (path: string) => boolean {
+  const re = new RegExp(`\\.(?:${exts.join('|')})$`, caseInsensitive ? 'i' : '');
+  return (path: string) => re.test(path);
+}

@@ -1,0 +1,25 @@
+/**
+ * The handler table. Order matters: detection tries handlers in this order (Perl's order in
+ * get_normalizer_for_file) and the first whose name pattern and magic both match wins.
+ * Adding a format = one module in handlers/ + one row here.
+ */
+import type { Handler } from './handler.js';
+import { ar } from '../handlers/ar.js';
+import { cpio } from '../handlers/cpio.js';
+import { gettext } from '../handlers/gettext.js';
+import { gzip } from '../handlers/gzip.js';
+import { javadoc } from '../handlers/javadoc.js';
+import { bflt } from '../handlers/bflt.js';
+import { uimage } from '../handlers/uimage.js';
+import { png } from '../handlers/png.js';
+
+export const HANDLERS: readonly Handler[] = [ar, cpio, gettext, gzip, javadoc, bflt, uimage, png];
+
+/** Every normalizer name, sorted (Perl's all_normalizers). */
+export const NORMALIZER_NAMES: readonly string[] = HANDLERS.map((h) => h.name).sort();
+
+export const DEFAULT_ENABLED: ReadonlySet<string> = new Set(HANDLERS.filter((h) => h.defaultEnabled).map((h) => h.name));
+
+export function handlerByName(name: string): Handler | undefined {
+  return HANDLERS.find((h) => h.name === name);
+}
