@@ -38,7 +38,8 @@ export class TempFileSink implements Sink {
           this.tempPath = candidate;
           break;
         } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code !== 'EEXIST') throw new Error(`cannot create a temporary file in ${dir} (${code}): the file is left as it was`);
         }
       }
     }
@@ -71,13 +72,14 @@ export class TempFileSink implements Sink {
     const st = fs.statSync(this.target);
     try {
       this.flush();
-      fs.fchmodSync(fd, st.mode & 0o7777);
       try {
         fs.fchownSync(fd, st.uid, st.gid);
       } catch (e) {
         // Only root (or the owner, for the group) may chown; keeping ours is the best we can do.
         if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
       }
+      // After chown, which clears set-uid/set-gid bits.
+      fs.fchmodSync(fd, st.mode & 0o7777);
       fs.fsyncSync(fd);
     } finally {
       fs.closeSync(fd);

@@ -7,7 +7,7 @@
  *  - after a numeric field, a blank in the input skips the rest of that format word;
  *  - %z needs a sign and exactly four digits, and shifts hour and minute;
  *  - trailing garbage is only a warning, so it is accepted;
- *  - out-of-range days are normalized (Feb 30 is Mar 2).
+ *  - out-of-range days are normalized (Feb 30 is Mar 2; but January 0 is January 1).
  * Returns seconds since the epoch, or undefined where Perl's strptime dies.
  */
 import { timegm } from './time.js';
@@ -63,13 +63,8 @@ export function strptimeYmdHMz(input: string): number | undefined {
         break;
       }
       case 'd': {
-        let len = 2;
-        if (isSpace(at(b)) && isDigit(at(b + 1)) && !isDigit(at(b + 2))) {
-          len = 1;
-          b++;
-        }
         if (!isDigit(at(b))) return undefined;
-        const d = number(len);
+        const d = number(2);
         if (d > 31) return undefined;
         tm.day = d;
         skipFormatWord();
@@ -107,5 +102,8 @@ export function strptimeYmdHMz(input: string): number | undefined {
       }
     }
   }
+  // Perl's mini_mktime, which Time::Piece uses to normalize, turns January 0 into January 1
+  // (any other day 0 is the last day of the previous month, as timegm has it).
+  if (tm.month === 1 && tm.day === 0) tm.day = 1;
   return timegm(tm);
 }

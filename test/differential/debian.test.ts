@@ -1,0 +1,55 @@
+/**
+ * Real files from Debian packages (scripts/debian-corpus.txt, unpacked by
+ * scripts/fetch-debian-corpus.sh into var/debian-corpus): png icons, .mo catalogs, .gz docs,
+ * .a static libraries and javadoc pages, normalized by the Perl tool and by this port.
+ * A deterministic sample of each kind keeps the run short; every file must match.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compareWithPerl, missing, PERL_TOOL, ROOT, FIXTURE_T } from '../lib/helpers.js';
+
+const CORPUS = process.env.SND_DEBIAN_CORPUS ?? path.join(ROOT, 'var', 'debian-corpus', 'root');
+const PER_KIND = 400;
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+/** Every n-th file of a sorted list, so the sample spreads over all packages. */
+function sample(files: string[], max: number): string[] {
+  const sorted = [...files].sort();
+  if (sorted.length <= max) return sorted;
+  const step = sorted.length / max;
+  return Array.from({ length: max }, (_, i) => sorted[Math.floor(i * step)]);
+}
+
+let skip = missing(PERL_TOOL);
+if (!skip && !fs.existsSync(CORPUS)) {
+  skip = `skipped: no Debian corpus at ${CORPUS} (run scripts/fetch-debian-corpus.sh; .ci/run does)`;
+  console.warn(skip);
+}
+
+describe.skipIf(skip)('real files from Debian packages', () => {
+  const files = skip ? [] : walk(CORPUS);
+  const kinds: [string, RegExp][] = [
+    ['png icons', /\.png$/],
+    ['.mo catalogs', /\.g?mo$/],
+    ['.gz documents', /\.gz$/],
+    ['.a static libraries', /\.a$/],
+    ['javadoc pages', /\.html$/],
+  ];
+  for (const [kind, re] of kinds) {
+    it(`${kind} come out byte-identical to the Perl tool's`, async () => {
+      const picked = sample(files.filter((f) => re.test(f)), PER_KIND);
+      expect(picked.length).toBeGreaterThan(5);
+      const argSets = [['-T', String(FIXTURE_T), '--normalizers', '+all'], ['--normalizers', '+all']];
+      expect(await compareWithPerl(picked, argSets)).toEqual([]);
+    });
+  }
+});
