@@ -7,7 +7,7 @@
  * file system: that is what lets the same code normalize a file, an archive member, or run
  * under --check without writing.
  */
-import { promises as fsp } from 'node:fs';
+import * as fs from 'node:fs';
 import { FormatError } from './errors.js';
 
 /** How many bytes detection looks at. javadoc needs 1 KiB; 4 KiB covers every magic. */
@@ -44,28 +44,32 @@ export class BufferSource implements Source {
   }
 }
 
-/** A file opened read-only; the first HEAD_SIZE bytes are cached for detection. */
+/**
+ * A file opened read-only. The first HEAD_SIZE bytes are read at open (detection needs them) and
+ * small reads are served from a read-ahead window, so walking many small headers (png chunks, ar
+ * members) costs one system call per window, not one per header. I/O is synchronous on purpose:
+ * files are processed one at a time per thread, and a thread-pool hop per read costs more than the
+ * read itself.
+ */
 export class FileSource implements Source {
+  private window: Buffer = Buffer.alloc(0);
+  private windowStart = 0;
+
   private constructor(
-    private readonly handle: fsp.FileHandle,
+    private fd: number | undefined,
     readonly size: number,
     readonly head: Buffer,
   ) {}
 
   static async open(path: string): Promise<FileSource> {
-    const handle = await fsp.open(path, 'r');
+    const fd = fs.openSync(path, 'r');
     try {
-      const st = await handle.stat();
-      const head = Buffer.alloc(Math.min(HEAD_SIZE, st.size));
-      let got = 0;
-      while (got < head.length) {
-        const { bytesRead } = await handle.read(head, got, head.length - got, got);
-        if (bytesRead === 0) break;
-        got += bytesRead;
-      }
-      return new FileSource(handle, st.size, head.subarray(0, got));
+      const size = fs.fstatSync(fd).size;
+      const head = Buffer.alloc(Math.min(HEAD_SIZE, size));
+      const got = readFully(fd, head, 0);
+      return new FileSource(fd, size, head.subarray(0, got));
     } catch (e) {
-      await handle.close();
+      fs.closeSync(fd);
       throw e;
     }
   }
@@ -74,19 +78,34 @@ export class FileSource implements Source {
     const end = Math.min(offset + length, this.size);
     if (end <= offset) return Buffer.alloc(0);
     if (end <= this.head.length) return this.head.subarray(offset, end);
-    const buf = Buffer.allocUnsafe(end - offset);
-    let got = 0;
-    while (got < buf.length) {
-      const { bytesRead } = await this.handle.read(buf, got, buf.length - got, offset + got);
-      if (bytesRead === 0) break;
-      got += bytesRead;
+    const wEnd = this.windowStart + this.window.length;
+    if (offset >= this.windowStart && end <= wEnd) return this.window.subarray(offset - this.windowStart, end - this.windowStart);
+    if (end - offset < WINDOW) {
+      const buf = Buffer.allocUnsafe(Math.min(WINDOW, this.size - offset));
+      this.window = buf.subarray(0, readFully(this.fd!, buf, offset));
+      this.windowStart = offset;
+      return this.window.subarray(0, end - offset);
     }
-    return buf.subarray(0, got);
+    const buf = Buffer.allocUnsafe(end - offset);
+    return buf.subarray(0, readFully(this.fd!, buf, offset));
   }
 
-  close(): Promise<void> {
-    return this.handle.close();
+  async close(): Promise<void> {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
   }
+}
+
+const WINDOW = 1 << 16;
+
+function readFully(fd: number, buf: Buffer, position: number): number {
+  let got = 0;
+  while (got < buf.length) {
+    const n = fs.readSync(fd, buf, got, buf.length - got, position + got);
+    if (n === 0) break;
+    got += n;
+  }
+  return got;
 }
 
 export interface Sink {

@@ -86,7 +86,8 @@ export async function normalizeFile(path: string, options: RunOptions): Promise<
       info: (m) => report.info.push(m),
     };
     // Symlinks given on the command line are followed: the file they point to is replaced.
-    sink = options.check ? new DiscardSink() : new TempFileSink(fs.realpathSync(path));
+    const target = fs.lstatSync(path).isSymbolicLink() ? fs.realpathSync(path) : path;
+    sink = options.check ? new DiscardSink() : new TempFileSink(target);
     const changed = await handler.normalize(src, sink, ctx);
     await src.close();
     src = undefined;
