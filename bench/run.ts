@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { HANDLERS } from '../src/registry.js';
+import { listFiles } from '../src/walk.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CORPUS = process.env.SND_DEBIAN_CORPUS ?? path.join(ROOT, 'var', 'debian-corpus', 'root');
@@ -26,15 +27,6 @@ interface Measure {
   cpu: number;
   maxRssMb: number;
   failures: number;
-}
-
-function listFiles(dir: string, out: string[] = []): string[] {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) listFiles(p, out);
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
 }
 
 /** Run `cmd ARGS batch...` for every batch under /usr/bin/time; sum wall and CPU, max RSS. */
@@ -63,7 +55,7 @@ function main(): void {
     const copies: Record<string, string[]> = {};
     for (const who of ['perl', 'ours']) {
       spawnSync('cp', ['-a', CORPUS, path.join(work, who)]);
-      copies[who] = listFiles(path.join(work, who)).sort();
+      copies[who] = listFiles(path.join(work, who));
     }
     const bytes = copies.ours.reduce((n, f) => n + fs.statSync(f).size, 0);
     console.log(`corpus: ${copies.ours.length} files, ${(bytes / 1e6).toFixed(1)} MB (${CORPUS})`);

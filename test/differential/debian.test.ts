@@ -7,19 +7,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { listFiles } from '../../src/walk.js';
 import { compareWithPerl, missing, PERL_TOOL, ROOT, FIXTURE_T } from '../lib/helpers.js';
 
 const CORPUS = process.env.SND_DEBIAN_CORPUS ?? path.join(ROOT, 'var', 'debian-corpus', 'root');
 const PER_KIND = 400;
-
-function walk(dir: string, out: string[] = []): string[] {
-  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    if (e.isDirectory()) walk(p, out);
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
-}
 
 /** Every n-th file of a sorted list, so the sample spreads over all packages. */
 function sample(files: string[], max: number): string[] {
@@ -36,7 +28,7 @@ if (!skip && !fs.existsSync(CORPUS)) {
 }
 
 describe.skipIf(skip)('real files from Debian packages', () => {
-  const files = skip ? [] : walk(CORPUS);
+  const files = skip ? [] : listFiles(CORPUS);
   const kinds: [string, RegExp][] = [
     ['png icons', /\.png$/],
     ['.mo catalogs', /\.g?mo$/],
