@@ -48,6 +48,35 @@ async function* lines(src: Source, max: number): AsyncGenerator<{ line: string; 
   }
 }
 
+/** Perl's javadoc normalize on the head of `src`: the new head, how many source bytes it
+ *  replaces, and Perl's `modified` flag (set when a pattern matched, even if the bytes end up
+ *  equal, which decides whether a jar member is rewritten). */
+export async function transformJavadoc(src: Source, T: number | undefined): Promise<{ modified: boolean; head: Buffer; consumed: number }> {
+  let out = '';
+  let modified = false;
+  let consumed = 0;
+  for await (const { line: original, end } of lines(src, HEAD_LINES)) {
+    let line = original;
+    consumed = end;
+    if (GENERATED.test(line)) {
+      line = line.replace(GENERATED_ALL, '');
+      if (!BLANK.test(line)) out += line;
+      modified = true;
+    } else if (META.test(line)) {
+      line = T !== undefined ? line.replace(META_ALL, (_m, attr: string) => `<${attr}="${formatDate(T)}">`) : line.replace(META_ALL, '');
+      if (!BLANK.test(line)) out += line;
+      modified = true;
+    } else if (HTML_LANG.test(line)) {
+      out += '<html>\n';
+      modified = true;
+    } else {
+      out += line;
+    }
+    if (HEAD_END.test(line)) break;
+  }
+  return { modified, head: Buffer.from(out, 'latin1'), consumed };
+}
+
 export const javadoc: Handler = {
   name: 'javadoc',
   defaultEnabled: true,
@@ -55,31 +84,8 @@ export const javadoc: Handler = {
   detect: (head) => isJavadoc(head),
 
   async normalize(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean> {
-    const T = ctx.options.timestamp;
-    let out = '';
-    let modified = false;
-    let consumed = 0;
-    for await (const { line: original, end } of lines(src, HEAD_LINES)) {
-      let line = original;
-      consumed = end;
-      if (GENERATED.test(line)) {
-        line = line.replace(GENERATED_ALL, '');
-        if (!BLANK.test(line)) out += line;
-        modified = true;
-      } else if (META.test(line)) {
-        line = T !== undefined ? line.replace(META_ALL, (_m, attr: string) => `<${attr}="${formatDate(T)}">`) : line.replace(META_ALL, '');
-        if (!BLANK.test(line)) out += line;
-        modified = true;
-      } else if (HTML_LANG.test(line)) {
-        out += '<html>\n';
-        modified = true;
-      } else {
-        out += line;
-      }
-      if (HEAD_END.test(line)) break;
-    }
+    const { modified, head, consumed } = await transformJavadoc(src, ctx.options.timestamp);
     if (!modified) return false;
-    const head = Buffer.from(out, 'latin1');
     const old = await src.read(0, consumed);
     if (head.equals(old)) return false;
     await sink.write(head);

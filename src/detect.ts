@@ -13,7 +13,7 @@ export interface Detection {
 
 export function detect(path: string, head: Buffer, size: number, enabled: ReadonlySet<string>, handlers: readonly Handler[] = HANDLERS): Detection | undefined {
   for (const handler of handlers) {
-    if (handler.matchName(path) && handler.detect(head, size)) {
+    if (handler.matchName(path) && handler.detect(head, size, path)) {
       return { handler, enabled: enabled.has(handler.name) };
     }
   }

@@ -24,8 +24,8 @@ export interface Handler {
   /** Does the path look like this format? (Perl's file-name regex.) */
   matchName(path: string): boolean;
   /** Do the first bytes look like this format? (What Perl asks file(1).) `head` holds up to
-   *  HEAD_SIZE bytes, `size` is the whole input's size. */
-  detect(head: Buffer, size: number): boolean;
+   *  HEAD_SIZE bytes, `size` is the whole input's size, `path` the name it matched with. */
+  detect(head: Buffer, size: number, path: string): boolean;
   /** Normalize `src` into `sink`. Returns true if (and only if) the output differs from the
    *  input; when it returns false the sink may have received nothing and is discarded. */
   normalize(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean>;

@@ -150,3 +150,62 @@ export class DiscardSink implements Sink {
     this.bytes += length;
   }
 }
+
+/** A view of `src` from `start` to its end (a zip after a jmod header or a shebang line). */
+export class SliceSource implements Source {
+  constructor(
+    private readonly src: Source,
+    private readonly start: number,
+  ) {}
+  get size(): number {
+    return this.src.size - this.start;
+  }
+  read(offset: number, length: number): Promise<Buffer> {
+    return this.src.read(this.start + offset, Math.min(length, this.size - offset));
+  }
+}
+
+/**
+ * Passes everything to `inner` while checking whether the output is byte-identical to
+ * `original`; `identical` is final once `finish()` has been called. Used by handlers that
+ * rewrite a whole archive, so a file that is already normalized is reported unchanged and
+ * never replaced.
+ */
+export class CompareSink implements Sink {
+  private pos = 0;
+  private same = true;
+  constructor(
+    private readonly inner: Sink,
+    private readonly original: Source,
+  ) {}
+
+  async write(bytes: Uint8Array): Promise<void> {
+    if (this.same) {
+      const old = await this.original.read(this.pos, bytes.length);
+      if (old.length !== bytes.length || Buffer.compare(old, bytes) !== 0) this.same = false;
+    }
+    this.pos += bytes.length;
+    await this.inner.write(bytes);
+  }
+
+  async copyFrom(src: Source, offset: number, length: number): Promise<void> {
+    if (this.same && !(src === this.original && offset === this.pos)) {
+      // Compare chunk by chunk while copying.
+      let done = 0;
+      while (done < length) {
+        const chunk = await src.read(offset + done, Math.min(1 << 20, length - done));
+        if (chunk.length === 0) throw new FormatError('unexpected end of input while copying', offset + done);
+        await this.write(chunk);
+        done += chunk.length;
+      }
+      return;
+    }
+    this.pos += length;
+    await this.inner.copyFrom(src, offset, length);
+  }
+
+  /** True if everything written equals the original, byte for byte and in length. */
+  get identical(): boolean {
+    return this.same && this.pos === this.original.size;
+  }
+}

@@ -12,8 +12,12 @@ import { javadoc } from '../handlers/javadoc.js';
 import { bflt } from '../handlers/bflt.js';
 import { uimage } from '../handlers/uimage.js';
 import { png } from '../handlers/png.js';
+import { jar } from '../handlers/jar.js';
+import { jmod } from '../handlers/jmod.js';
+import { zip } from '../handlers/zip.js';
+import { pyzip } from '../handlers/pyzip.js';
 
-export const HANDLERS: readonly Handler[] = [ar, cpio, gettext, gzip, javadoc, bflt, uimage, png];
+export const HANDLERS: readonly Handler[] = [ar, cpio, gettext, gzip, jar, jmod, javadoc, bflt, uimage, png, zip, pyzip];
 
 /** Every normalizer name, sorted (Perl's all_normalizers). */
 export const NORMALIZER_NAMES: readonly string[] = HANDLERS.map((h) => h.name).sort();

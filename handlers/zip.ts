@@ -1,0 +1,404 @@
+/**
+ * The zip family's shared core, and the `zip` handler (`*.zip`, `*.pk3`, `*.epub`, `*.whl`,
+ * `*.xpi`, `*.htb`, `*.zhfst`, `*.par`, `*.codadef`).
+ *
+ * The Perl tool re-reads and re-writes the archive with Archive::Zip 1.68; this module writes
+ * the bytes Archive::Zip writes, without its cost:
+ *  - members in sorted order (Perl's `cmp` on names; flavors such as jar supply their own);
+ *  - every member's DOS time = T (floored at 1980-01-01 12:01:00 UTC; 2-second steps; UTC);
+ *  - Unix modes 0644, or 0755 when owner-exec was set; directories keep their type;
+ *  - extra fields normalized (src/zip.ts normalizeExtraField), local and central;
+ *  - unchanged member data copied raw, never recompressed; members whose content a flavor
+ *    changes are recompressed with zlib level 6, memLevel 9 (pako, byte-identical to the
+ *    zlib behind Perl's Compress::Raw::Zlib);
+ *  - headers rebuilt the way Archive::Zip rebuilds them (directory and rewritten members take
+ *    their fields from the local header, empty members become stored, data descriptors kept).
+ * Deliberate fixes (docs/compat.md): symlink entries stay symlinks; a first, stored `mimetype`
+ * member stays first; an archive with an APK Signing Block is left alone with a warning.
+ * Skipped with a warning, as in Perl: encrypted members. Memory stays flat in member size:
+ * data is streamed from the source to the sink.
+ */
+import pako from 'pako';
+import { inflateRawSync } from 'node:zlib';
+import { extensionMatcher, type Handler, type HandlerContext } from '../src/handler.js';
+import { CompareSink, type Sink, type Source } from '../src/io.js';
+import { crc32 } from '../src/binary.js';
+import { FormatError } from '../src/errors.js';
+import {
+  DEFLATED, FA_UNIX, FLAG_DATA_DESCRIPTOR, FLAG_ENCRYPTED, FLAG_UTF8, SAFE_EPOCH, SIG_CENTRAL, SIG_DATA_DESCRIPTOR,
+  SIG_EOCD, SIG_LOCAL, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR, STORED,
+  dosTime, normalizeExtraField, perlName, perlNameBytes, perlSortKey, readDataDescriptor, readLocalHeader, readZip, zipKind,
+  type CentralEntry, type LocalHeader, type ZipArchive,
+} from '../src/zip.js';
+
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+
+/** One archive member on its way out, in Archive::Zip's terms. */
+export interface ZipMember {
+  readonly entry: CentralEntry;
+  /** The name as Archive::Zip holds it (decoded when UTF-8 flagged). */
+  name: string;
+  /** 'file': data copied as is; 'dir': a directory member (fields from its local header);
+   *  'string': content replaced by a flavor (fields from its local header, recompressed). */
+  kind: 'file' | 'dir' | 'string';
+  local?: LocalHeader;
+  /** Archive::Zip has read the local header (affects the mode of entries with mode 0). */
+  localLoaded: boolean;
+  content?: Buffer;
+  /** Output fields. */
+  lastMod: number;
+  externalAttrs: number;
+}
+
+/** Access to member contents for flavors (jar reads MANIFEST.MF, javadoc pages, nested jars). */
+export interface MemberIO {
+  /** The member's uncompressed content. */
+  contents(m: ZipMember): Promise<Buffer>;
+  /** Replace the member's content (Archive::Zip's `contents($new)`). */
+  replace(m: ZipMember, data: Buffer): Promise<void>;
+}
+
+export interface ZipFlavor {
+  /** A reason to leave the archive alone (Perl's archive_filter), or undefined. */
+  archiveFilter?(members: ZipMember[], ctx: HandlerContext): string | undefined;
+  /** Member order; Perl's `cmp` on names by default. */
+  compare?(a: ZipMember, b: ZipMember): number;
+  /** false drops the member (Perl's filename_filter). */
+  keep?(name: string): boolean;
+  /** Normalize one member; returns the timestamp it gets (Perl's member_normalizer). */
+  member?(m: ZipMember, time: number, io: MemberIO, ctx: HandlerContext): Promise<number>;
+}
+
+export type ZipOutcome = 'written' | 'skipped';
+
+const squeezeSlashes = (s: string) => s.replace(/[\\/]+/g, '/');
+
+/** Archive::Zip's isDirectory for an entry read from a zip file. */
+const isDirectoryEntry = (name: string, e: CentralEntry) => name.endsWith('/') && e.uncompressedSize === 0;
+
+/** Compressed data region of an entry, as Archive::Zip reads it. */
+function dataLength(m: ZipMember): number {
+  return m.entry.method === STORED ? m.entry.uncompressedSize : m.entry.compressedSize;
+}
+
+async function loadLocal(src: Source, zip: ZipArchive, m: ZipMember): Promise<LocalHeader> {
+  if (!m.local) {
+    m.local = await readLocalHeader(src, zip, m.entry);
+    // A data descriptor after the data (per the local flags) overrides crc and sizes.
+    if (m.local.bitFlag & FLAG_DATA_DESCRIPTOR) {
+      const dd = await readDataDescriptor(src, m.local.dataOffset + m.entry.compressedSize, zip.zip64, m.entry.crc32);
+      if (dd.crc32 !== m.entry.crc32 || dd.uncompressedSize !== m.entry.uncompressedSize) {
+        throw new FormatError(`CRC or size mismatch in the data descriptor of ${m.name}`);
+      }
+      m.entry.compressedSize = dd.compressedSize;
+    }
+  }
+  m.localLoaded = true;
+  return m.local;
+}
+
+/** Archive::Zip's unixFileAttributes getter for FA_UNIX members. */
+function unixMode(m: ZipMember): number {
+  const mode = m.externalAttrs >>> 16;
+  const localExtra = m.localLoaded && m.local ? m.local.extra.length > 0 : false;
+  if (mode !== 0 || !localExtra) return mode;
+  // No mode stored but a local extra field: Archive::Zip falls back to the DOS attributes.
+  const attribs = ((m.externalAttrs & 1 ? 0 : 1) << 1) | ((m.externalAttrs & 0x10) >> 4);
+  return 0o444 | (attribs << 6) | (attribs << 3) | attribs;
+}
+
+function normalizedAttrs(m: ZipMember): number {
+  const old = unixMode(m);
+  if ((old & S_IFMT) === S_IFLNK) return (S_IFLNK | 0o777) * 0x10000; // fix: symlinks stay symlinks
+  let perms = old & 0o100 ? 0o755 : 0o644;
+  const dir = m.kind === 'dir' || isDirectoryEntry(m.name, m.entry);
+  perms = dir ? (perms & ~S_IFREG) | S_IFDIR : (perms & ~S_IFDIR) | S_IFREG;
+  return perms * 0x10000 + (perms & S_IFDIR ? 16 : 0);
+}
+
+/** An APK Signature Scheme v2+ block sits right before the central directory. */
+async function hasApkSigningBlock(src: Source, zip: ZipArchive): Promise<boolean> {
+  if (zip.centralStart < 16) return false;
+  return (await src.read(zip.centralStart - 16, 16)).toString('latin1') === 'APK Sig Block 42';
+}
+
+function le16(v: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(v & 0xffff);
+  return b;
+}
+function le32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(((v % 2 ** 32) + 2 ** 32) % 2 ** 32);
+  return b;
+}
+function le64(v: number): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(v));
+  return b;
+}
+
+/**
+ * Normalize a zip archive from `src` into `sink` the way Perl's zip handler (with `flavor`)
+ * does. Returns 'skipped' where Perl returns 0 (nothing written), 'written' otherwise.
+ */
+export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext, flavor: ZipFlavor = {}): Promise<ZipOutcome> {
+  const zip = await readZip(src);
+  if (await hasApkSigningBlock(src, zip)) {
+    ctx.warn(`${ctx.name}: has an APK Signing Block (APK signature scheme v2 or later); left unchanged, as rewriting would invalidate the signature`);
+    return 'skipped';
+  }
+  let members: ZipMember[] = [];
+  for (const entry of zip.entries) {
+    const m: ZipMember = { entry, name: perlName(entry.name, entry.bitFlag), kind: 'file', localLoaded: false, lastMod: entry.lastMod, externalAttrs: entry.externalAttrs };
+    if (isDirectoryEntry(m.name, entry)) {
+      // Archive::Zip turns directories into DirectoryMembers while reading, taking the
+      // version, flags, method and name from the local header, which must agree on crc/size.
+      const local = await loadLocal(src, zip, m);
+      if (!(local.bitFlag & FLAG_DATA_DESCRIPTOR) && (local.crc32 !== entry.crc32 || local.uncompressedSize !== entry.uncompressedSize)) {
+        throw new FormatError(`Reading ZIP archive failed: CRC or size mismatch after reading data descriptor (${m.name})`);
+      }
+      m.kind = 'dir';
+      const localName = squeezeSlashes(local.name.toString('latin1'));
+      m.name = local.bitFlag & FLAG_UTF8 ? perlName(Buffer.from(localName, 'latin1'), FLAG_UTF8) : localName;
+    }
+    members.push(m);
+  }
+  const veto = flavor.archiveFilter?.(members, ctx);
+  if (veto) {
+    ctx.warn(veto);
+    return 'skipped';
+  }
+  if (members.some((m) => m.entry.bitFlag & FLAG_ENCRYPTED)) {
+    ctx.warn(`strip-nondeterminism: ${ctx.name}: ignoring encrypted zip file`);
+    return 'skipped';
+  }
+
+  // Order: fix: a first, stored `mimetype` (EPUB, ODF) stays first; the rest sorted.
+  const keys = new Map(members.map((m) => [m, perlSortKey(m.name)]));
+  const compare = flavor.compare ?? ((a: ZipMember, b: ZipMember) => Buffer.compare(keys.get(a)!, keys.get(b)!));
+  const first = members[0];
+  const pinned = first && first.name === 'mimetype' && first.entry.method === STORED ? first : undefined;
+  members = [...(pinned ? [pinned] : []), ...members.filter((m) => m !== pinned).sort(compare)];
+  if (flavor.keep) {
+    for (const m of members.filter((m) => !flavor.keep!(m.name))) ctx.warn(`Removing ${m.name} from ${ctx.name}`);
+    members = members.filter((m) => flavor.keep!(m.name));
+  }
+
+  const T = ctx.options.timestamp;
+  const time = T === undefined || T < SAFE_EPOCH ? SAFE_EPOCH : T;
+  const io: MemberIO = {
+    contents: (m) => memberContents(src, zip, m),
+    replace: (m, data) => replaceContents(src, zip, m, data),
+  };
+  for (const m of members) {
+    const stamp = flavor.member ? await flavor.member(m, time, io, ctx) : time;
+    m.lastMod = dosTime(stamp);
+    if (m.entry.fileAttributeFormat === FA_UNIX) m.externalAttrs = normalizedAttrs(m);
+  }
+
+  const warned = new Set<string>();
+  const extra = (field: Buffer) =>
+    normalizeExtraField(field, time, T, (msg) => {
+      if (!warned.has(msg)) ctx.warn(`strip-nondeterminism: ${ctx.name}: ${msg}`);
+      warned.add(msg);
+    }) ?? Buffer.alloc(0);
+
+  // Write members, then the central directory.
+  const central: Buffer[] = [];
+  let offset = 0;
+  const emit = async (b: Buffer) => {
+    await sink.write(b);
+    offset += b.length;
+  };
+  for (const m of members) {
+    const local = await loadLocal(src, zip, m);
+    const e = m.entry;
+    let versionNeeded: number;
+    let bitFlag: number;
+    let nameBytes: Buffer;
+    let usize: number;
+    let crc: number;
+    let data: { kind: 'copy'; offset: number; length: number } | { kind: 'bytes'; bytes: Buffer };
+    let method: number;
+    if (m.kind === 'file') {
+      versionNeeded = e.versionNeeded;
+      bitFlag = e.bitFlag;
+      nameBytes = perlNameBytes(m.name, bitFlag);
+      usize = e.uncompressedSize;
+      if (usize === 0) {
+        if (e.method !== STORED && e.method !== DEFLATED) {
+          ctx.warn(`strip-nondeterminism: ${ctx.name}: unsupported compression method ${e.method} for an empty member; left unchanged`);
+          return 'skipped';
+        }
+        method = STORED;
+        crc = e.method === STORED ? 0 : e.crc32;
+        data = { kind: 'bytes', bytes: Buffer.alloc(0) };
+      } else {
+        method = e.method;
+        const length = dataLength(m);
+        if (local.dataOffset + length > src.size) throw new FormatError(`member ${m.name}: data runs past the end of the archive`);
+        crc = method === STORED ? await crcOfRange(src, local.dataOffset, length) : e.crc32;
+        data = { kind: 'copy', offset: local.dataOffset, length };
+      }
+    } else {
+      versionNeeded = local.versionNeeded;
+      bitFlag = local.bitFlag;
+      const localName = squeezeSlashes(local.name.toString('latin1'));
+      nameBytes = m.kind === 'dir' ? perlNameBytes(m.name, bitFlag) : bitFlag & FLAG_UTF8 ? Buffer.from(localName, 'utf8') : Buffer.from(localName, 'latin1');
+      if (m.kind === 'dir') {
+        usize = 0;
+        method = STORED;
+        crc = local.method === STORED ? 0 : e.crc32;
+        data = { kind: 'bytes', bytes: Buffer.alloc(0) };
+      } else {
+        const content = m.content!;
+        usize = content.length;
+        crc = crc32(content);
+        method = usize === 0 ? STORED : e.method;
+        if (method === DEFLATED) data = { kind: 'bytes', bytes: Buffer.from(pako.deflateRaw(content, { level: 6, memLevel: 9 })) };
+        else if (method === STORED) data = { kind: 'bytes', bytes: content };
+        else {
+          ctx.warn(`strip-nondeterminism: ${ctx.name}: cannot recompress ${m.name} with method ${method}; left unchanged`);
+          return 'skipped';
+        }
+      }
+    }
+    if (usize === 0) bitFlag &= ~FLAG_DATA_DESCRIPTOR;
+    const csize = data.kind === 'copy' ? data.length : data.bytes.length;
+    const hasDD = (bitFlag & FLAG_DATA_DESCRIPTOR) !== 0;
+    const zip64 = usize > 0xffffffff;
+    const headerOffset = offset;
+
+    // Local header.
+    let localExtra = extra(local.extra);
+    let lVersion = versionNeeded;
+    let lCrc = hasDD ? 0 : crc;
+    let lCsize = hasDD ? 0 : csize;
+    let lUsize = hasDD ? 0 : usize;
+    if (zip64) {
+      lVersion = Math.max(lVersion, 45);
+      localExtra = Buffer.concat([localExtra, le16(1), le16(16), le64(hasDD ? 0 : usize), le64(hasDD ? 0 : csize)]);
+      lCsize = 0xffffffff;
+      lUsize = 0xffffffff;
+    }
+    await emit(Buffer.concat([le32(SIG_LOCAL), le16(lVersion), le16(bitFlag), le16(method), le32(m.lastMod), le32(lCrc), le32(lCsize), le32(lUsize), le16(nameBytes.length), le16(localExtra.length), nameBytes, localExtra]));
+    if (data.kind === 'copy') {
+      await sink.copyFrom(src, data.offset, data.length);
+      offset += data.length;
+    } else {
+      await emit(data.bytes);
+    }
+    if (hasDD) {
+      await emit(zip64 ? Buffer.concat([le32(SIG_DATA_DESCRIPTOR), le32(crc), le64(csize), le64(usize)]) : Buffer.concat([le32(SIG_DATA_DESCRIPTOR), le32(crc), le32(csize), le32(usize)]));
+    }
+
+    // Central directory record.
+    let cdExtra = extra(e.extra);
+    let cVersion = versionNeeded;
+    let cCsize = csize;
+    let cUsize = usize;
+    let cOffset = headerOffset;
+    const cdZip64 = zip64 || csize > 0xffffffff || headerOffset > 0xffffffff;
+    if (cdZip64) {
+      cVersion = Math.max(cVersion, 45);
+      const values: Buffer[] = [];
+      if (usize > 0xffffffff) {
+        values.push(le64(usize));
+        cUsize = 0xffffffff;
+      }
+      if (csize > 0xffffffff) {
+        values.push(le64(csize));
+        cCsize = 0xffffffff;
+      }
+      if (headerOffset > 0xffffffff || values.length === 0) {
+        values.push(le64(headerOffset));
+        cOffset = 0xffffffff;
+      }
+      const body = Buffer.concat(values);
+      cdExtra = Buffer.concat([cdExtra, le16(1), le16(body.length), body]);
+    }
+    central.push(
+      Buffer.concat([
+        le32(SIG_CENTRAL), Buffer.from([e.versionMadeBy, e.fileAttributeFormat]), le16(cVersion), le16(bitFlag), le16(method),
+        le32(m.lastMod), le32(crc), le32(cCsize), le32(cUsize), le16(nameBytes.length), le16(cdExtra.length), le16(e.comment.length),
+        le16(0), le16(e.internalAttrs), le32(m.externalAttrs), le32(cOffset), nameBytes, cdExtra, e.comment,
+      ]),
+    );
+  }
+  const cdOffset = offset;
+  for (const c of central) await emit(c);
+  const cdSize = offset - cdOffset;
+  const count = members.length;
+  if (count > 0xffff || cdSize > 0xffffffff || cdOffset > 0xffffffff) {
+    const eocd64At = offset;
+    await emit(Buffer.concat([le32(SIG_ZIP64_EOCD), le64(44), le16(45), le16(45), le32(0), le32(0), le64(count), le64(count), le64(cdSize), le64(cdOffset)]));
+    await emit(Buffer.concat([le32(SIG_ZIP64_LOCATOR), le32(0), le64(eocd64At), le32(1)]));
+  }
+  await emit(
+    Buffer.concat([
+      le32(SIG_EOCD), le16(0), le16(0), le16(Math.min(count, 0xffff)), le16(Math.min(count, 0xffff)),
+      le32(Math.min(cdSize, 0xffffffff)), le32(Math.min(cdOffset, 0xffffffff)), le16(zip.comment.length), zip.comment,
+    ]),
+  );
+  return 'written';
+}
+
+async function crcOfRange(src: Source, offset: number, length: number): Promise<number> {
+  let crc = 0;
+  for (let done = 0; done < length; ) {
+    const chunk = await src.read(offset + done, Math.min(1 << 20, length - done));
+    if (chunk.length === 0) throw new FormatError('unexpected end of archive', offset + done);
+    crc = crc32(chunk, crc);
+    done += chunk.length;
+  }
+  return crc;
+}
+
+async function memberContents(src: Source, zip: ZipArchive, m: ZipMember): Promise<Buffer> {
+  if (m.content) return m.content;
+  const local = await loadLocal(src, zip, m);
+  if (m.entry.uncompressedSize === 0) return Buffer.alloc(0);
+  const raw = await src.read(local.dataOffset, dataLength(m));
+  if (m.entry.method === STORED) return raw;
+  if (m.entry.method === DEFLATED) {
+    try {
+      return inflateRawSync(raw);
+    } catch (e) {
+      throw new FormatError(`member ${m.name}: ${(e as Error).message}`);
+    }
+  }
+  throw new FormatError(`member ${m.name}: unsupported compression method ${m.entry.method}`);
+}
+
+/** Archive::Zip's `contents($new)`: the member becomes a string member, whose fields come
+ *  from its local header (which must agree with the central directory, or nothing changes). */
+async function replaceContents(src: Source, zip: ZipArchive, m: ZipMember, data: Buffer): Promise<void> {
+  const local = await loadLocal(src, zip, m);
+  if (m.kind === 'file' && !(local.bitFlag & FLAG_DATA_DESCRIPTOR) && (local.crc32 !== m.entry.crc32 || local.uncompressedSize !== m.entry.uncompressedSize)) {
+    return;
+  }
+  m.kind = 'string';
+  m.content = data;
+}
+
+/** Run a zip-family normalization and report whether the bytes changed. `prefix` bytes
+ *  (a jmod header, a shebang line) are kept in front of the archive. */
+export async function normalizeZipFile(src: Source, zipSrc: Source, prefix: Buffer, sink: Sink, ctx: HandlerContext, flavor?: ZipFlavor): Promise<boolean> {
+  const compare = new CompareSink(sink, src);
+  if (prefix.length) await compare.write(prefix);
+  const outcome = await normalizeZip(zipSrc, compare, ctx, flavor);
+  return outcome === 'written' && !compare.identical;
+}
+
+export const zip: Handler = {
+  name: 'zip',
+  defaultEnabled: true,
+  matchName: extensionMatcher(['zip', 'pk3', 'epub', 'whl', 'xpi', 'htb', 'zhfst', 'par', 'codadef']),
+  // file(1) must say "Zip archive data" or "EPUB document".
+  detect: (head) => ['zip', 'epub'].includes(zipKind(head)),
+  normalize: (src, sink, ctx) => normalizeZipFile(src, src, Buffer.alloc(0), sink, ctx),
+};
