@@ -209,6 +209,7 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
 
   // Write members, then the central directory.
   const central: Buffer[] = [];
+  let membersZip64 = false;
   let offset = 0;
   const emit = async (b: Buffer) => {
     await sink.write(b);
@@ -270,7 +271,9 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
     if (usize === 0) bitFlag &= ~FLAG_DATA_DESCRIPTOR;
     const csize = data.kind === 'copy' ? data.length : data.bytes.length;
     const hasDD = (bitFlag & FLAG_DATA_DESCRIPTOR) !== 0;
-    const zip64 = usize > 0xffffffff;
+    // Archive::Zip writes a zip64 local header when needed, and for a copied member whose
+    // local header had zip64 information in a zip64 archive (it re-reads it while copying).
+    const zip64 = usize > 0xffffffff || (m.kind === 'file' && local.zip64);
     const headerOffset = offset;
 
     // Local header.
@@ -302,7 +305,7 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
     let cCsize = csize;
     let cUsize = usize;
     let cOffset = headerOffset;
-    const cdZip64 = zip64 || csize > 0xffffffff || headerOffset > 0xffffffff;
+    const cdZip64 = usize > 0xffffffff || csize > 0xffffffff || headerOffset > 0xffffffff;
     if (cdZip64) {
       cVersion = Math.max(cVersion, 45);
       const values: Buffer[] = [];
@@ -321,6 +324,7 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
       const body = Buffer.concat(values);
       cdExtra = Buffer.concat([cdExtra, le16(1), le16(body.length), body]);
     }
+    if (zip64 || cdZip64) membersZip64 = true;
     central.push(
       Buffer.concat([
         le32(SIG_CENTRAL), Buffer.from([e.versionMadeBy, e.fileAttributeFormat]), le16(cVersion), le16(bitFlag), le16(method),
@@ -333,9 +337,11 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
   for (const c of central) await emit(c);
   const cdSize = offset - cdOffset;
   const count = members.length;
-  if (count > 0xffff || cdSize > 0xffffffff || cdOffset > 0xffffffff) {
+  if (membersZip64 || count > 0xffff || cdSize > 0xffffffff || cdOffset > 0xffffffff) {
     const eocd64At = offset;
-    await emit(Buffer.concat([le32(SIG_ZIP64_EOCD), le64(44), le16(45), le16(45), le32(0), le32(0), le64(count), le64(count), le64(cdSize), le64(cdOffset)]));
+    const madeBy = zip.zip64VersionMadeBy || 45;
+    const needed = Math.max(zip.zip64VersionNeeded, 45);
+    await emit(Buffer.concat([le32(SIG_ZIP64_EOCD), le64(44), le16(madeBy), le16(needed), le32(0), le32(0), le64(count), le64(count), le64(cdSize), le64(cdOffset)]));
     await emit(Buffer.concat([le32(SIG_ZIP64_LOCATOR), le32(0), le64(eocd64At), le32(1)]));
   }
   await emit(

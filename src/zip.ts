@@ -60,6 +60,9 @@ export interface ZipArchive {
   zip64: boolean;
   /** Offset of the first central directory header. */
   centralStart: number;
+  /** Version made by / needed from the zip64 EOCD record (0 when there is none). */
+  zip64VersionMadeBy: number;
+  zip64VersionNeeded: number;
 }
 
 export interface LocalHeader {
@@ -74,6 +77,8 @@ export interface LocalHeader {
   name: Buffer;
   extra: Buffer;
   dataOffset: number;
+  /** A zip64 extended-information field was found (and removed) in a zip64 archive. */
+  zip64: boolean;
 }
 
 const fail = (what: string, offset?: number): never => {
@@ -102,7 +107,7 @@ async function findEocd(src: Source): Promise<number> {
 
 /** Pull the zip64 extended information (0x0001) out of an extra field, as Archive::Zip does
  *  for archives with a zip64 EOCD: returns the field without it and the 64-bit values. */
-export function extractZip64(extra: Buffer, fields: number[], central: boolean): { extra: Buffer; values: number[] } {
+export function extractZip64(extra: Buffer, fields: number[], central: boolean): { extra: Buffer; values: number[]; found: boolean } {
   const kept: Buffer[] = [];
   let zip64Data: Buffer | undefined;
   let rest = extra;
@@ -116,6 +121,7 @@ export function extractZip64(extra: Buffer, fields: number[], central: boolean):
   }
   if (rest.length !== 0) fail('invalid extra field (bad header ID or data size)');
   const values = [...fields];
+  const found = zip64Data !== undefined;
   if (zip64Data) {
     const len = zip64Data.length;
     let want: boolean[];
@@ -140,7 +146,7 @@ export function extractZip64(extra: Buffer, fields: number[], central: boolean):
       }
     });
   }
-  return { extra: Buffer.concat(kept), values };
+  return { extra: Buffer.concat(kept), values, found };
 }
 
 /** Read the central directory (Archive::Zip's readFromFileHandle). */
@@ -149,6 +155,8 @@ export async function readZip(src: Source): Promise<ZipArchive> {
   let zip64 = false;
   let cdSize = 0;
   let cdOffset = 0;
+  let zip64VersionMadeBy = 0;
+  let zip64VersionNeeded = 0;
   // A zip64 locator right before the EOCD, pointing at a consistent zip64 record.
   if (eocdPos >= 20 + 4 - 4 && eocdPos - 20 >= 0) {
     const locPos = eocdPos - 20;
@@ -159,6 +167,8 @@ export async function readZip(src: Source): Promise<ZipArchive> {
         const rec = await src.read(recPos, 56);
         if (rec.length === 56 && rec.readUInt32LE(0) === SIG_ZIP64_EOCD && recPos + 12 + u64(rec, 4) === locPos) {
           zip64 = true;
+          zip64VersionMadeBy = rec.readUInt16LE(12);
+          zip64VersionNeeded = rec.readUInt16LE(14);
           cdSize = u64(rec, 40);
           cdOffset = u64(rec, 48);
         }
@@ -231,7 +241,7 @@ export async function readZip(src: Source): Promise<ZipArchive> {
     });
     pos += 46 + varLen;
   }
-  return { entries, comment, eocdOffset, zip64, centralStart };
+  return { entries, comment, eocdOffset, zip64, centralStart, zip64VersionMadeBy, zip64VersionNeeded };
 }
 
 /** Read an entry's local header (Archive::Zip's _seekToLocalHeader, which retries at the
@@ -255,10 +265,12 @@ export async function readLocalHeader(src: Source, zip: ZipArchive, e: CentralEn
   let extra: Buffer = Buffer.from(vars.subarray(nameLen));
   let usize = h.readUInt32LE(18);
   let csize = h.readUInt32LE(14);
+  let zip64 = false;
   if (zip.zip64 && extraLen) {
     const r = extractZip64(extra, [usize, csize], false);
     extra = r.extra;
     [usize, csize] = r.values;
+    zip64 = r.found;
   }
   return {
     offset,
@@ -272,6 +284,7 @@ export async function readLocalHeader(src: Source, zip: ZipArchive, e: CentralEn
     name: Buffer.from(vars.subarray(0, nameLen)),
     extra,
     dataOffset: offset + 30 + nameLen + extraLen,
+    zip64,
   };
 }
 
@@ -289,11 +302,15 @@ export async function readDataDescriptor(src: Source, at: number, zip64: boolean
   return zip64 ? { crc32: s, compressedSize: u64(d, 0), uncompressedSize: u64(d, 8) } : { crc32: s, compressedSize: d.readUInt32LE(0), uncompressedSize: d.readUInt32LE(4) };
 }
 
-/** Archive::Zip's _unixToDosTime (in UTC): times before 1980-01-01 12:01 become that time;
- *  a year past 2107 overflows into the high bits exactly as Perl's sum does. */
+/** Archive::Zip's floor inside _unixToDosTime: `$safe_epoch = 31.686060` (seconds, sic). The
+ *  1980 floor is applied by the zip normalizer before; only `.clj`'s T-1 can go below it. */
+const ARCHIVE_ZIP_FLOOR = 31.68606;
+
+/** Archive::Zip's _unixToDosTime (in UTC). Out-of-range years wrap into the high bits exactly
+ *  as Perl's unsigned sum does (the result is the low 32 bits). */
 export function dosTime(seconds: number): number {
   let t = seconds;
-  if (!t || t < SAFE_EPOCH) t = SAFE_EPOCH;
+  if (!t || t < ARCHIVE_ZIP_FLOOR) t = Math.trunc(ARCHIVE_ZIP_FLOOR);
   const g = gmtime(t);
   const dt = (g.second >> 1) + (g.minute << 5) + (g.hour << 11) + g.day * 2 ** 16 + g.month * 2 ** 21 + (g.year - 1980) * 2 ** 25;
   return ((dt % 2 ** 32) + 2 ** 32) % 2 ** 32;

@@ -1,0 +1,83 @@
+/**
+ * zip family: archives from Info-ZIP zip, python's zipfile and yazl, normalized by the Perl
+ * tool and this port, must be byte-identical except where docs/compat.md lists a fix; every
+ * output passes `unzip -t` and keeps its members' contents.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compareWithPerl, missing, PERL_TOOL, runOurs, sh, standardArgSets, tempDir, FIXTURE_T } from '../lib/helpers.js';
+import { infoZipAndPython, makeTree, yazlZip } from '../lib/zips.js';
+
+const skip = missing(PERL_TOOL, 'zip', 'unzip');
+
+describe.skipIf(skip)('zip: parity with the Perl tool', async () => {
+  const dir = tempDir();
+  const tree = makeTree(dir);
+  const all = infoZipAndPython(dir, tree);
+  const withSymlink = all.filter((f) => f.endsWith('with-symlink.whl'));
+  const epub = all.filter((f) => f.endsWith('.epub'));
+  const inputs = all.filter((f) => !withSymlink.includes(f) && !epub.includes(f));
+  inputs.push(
+    await yazlZip(path.join(dir, 'yazl.xpi'), [
+      ['dir/', null],
+      ['dir/b.txt', Buffer.from('bbbbbbbbbbbbbbbbbbbbbbbb')],
+      ['a.txt', Buffer.from('a')],
+      ['tool', Buffer.from('#!/bin/sh\n'), 0o100755],
+      ['empty.txt', Buffer.alloc(0)],
+    ]),
+  );
+
+  it('normalizes archives from zip, python and yazl byte-identically', async () => {
+    expect(await compareWithPerl(inputs, standardArgSets())).toEqual([]);
+  });
+
+  it('outputs pass unzip -t and keep every member', async () => {
+    const work = tempDir();
+    for (const f of [...inputs, ...withSymlink, ...epub]) {
+      const target = path.join(work, path.basename(f));
+      fs.copyFileSync(f, target);
+      const before = sh(`unzip -Z1 '${f}' | LC_ALL=C sort`);
+      const contents = (zip: string) => sh(`unzip -Z1 '${zip}' | grep -v '/$' | while IFS= read -r m; do printf '%s ' "$m"; unzip -p '${zip}' "$m" | sha256sum; done | LC_ALL=C sort`);
+      const sums = contents(f);
+      expect((await runOurs(['-T', String(FIXTURE_T), target])).status).toBe(0);
+      sh(`unzip -tq '${target}'`);
+      expect(sh(`unzip -Z1 '${target}' | LC_ALL=C sort`)).toBe(before);
+      expect(contents(target)).toBe(sums);
+      // The DOS time has 2-second steps (18:09:30); extended-timestamp fields hold 18:09:31.
+      const times = sh(`TZ=UTC unzip -Z -T '${target}' | grep -v '^Archive\\|^Zip file\\|files,' | awk '{print $7}' | sort -u`).trim().split('\n');
+      for (const t of times) expect(['20150205.180930', '20150205.180931']).toContain(t);
+    }
+  });
+
+  it('fix: symlink entries stay symlinks (Perl makes them regular files)', async () => {
+    const [f] = withSymlink;
+    const work = tempDir();
+    const ours = path.join(work, 'ours.whl');
+    const perl = path.join(work, 'perl.whl');
+    fs.copyFileSync(f, ours);
+    fs.copyFileSync(f, perl);
+    expect((await runOurs(['-T', String(FIXTURE_T), ours])).status).toBe(0);
+    sh(`'${PERL_TOOL}' -T ${FIXTURE_T} '${perl}'`);
+    expect(sh(`unzip -Z '${ours}' link`)).toMatch(/^lrwxrwxrwx/);
+    expect(sh(`unzip -Z '${perl}' link`)).toMatch(/^-rwxr-xr-x/);
+    const x = path.join(work, 'x');
+    fs.mkdirSync(x);
+    sh(`unzip -q '${ours}'`, x);
+    expect(fs.readlinkSync(path.join(x, 'link'))).toBe('a.txt');
+  });
+
+  it('fix: a stored mimetype member stays first in an EPUB (Perl sorts it after META-INF)', async () => {
+    const [f] = epub;
+    const work = tempDir();
+    const ours = path.join(work, 'ours.epub');
+    const perl = path.join(work, 'perl.epub');
+    fs.copyFileSync(f, ours);
+    fs.copyFileSync(f, perl);
+    expect((await runOurs(['-T', String(FIXTURE_T), ours])).status).toBe(0);
+    sh(`'${PERL_TOOL}' -T ${FIXTURE_T} '${perl}'`);
+    expect(sh(`unzip -Z1 '${ours}'`).split('\n')[0]).toBe('mimetype');
+    expect(sh(`unzip -Z1 '${perl}'`).split('\n')[0]).not.toBe('mimetype');
+    expect(fs.readFileSync(ours).toString('latin1', 30, 38 + 20)).toBe('mimetypeapplication/epub+zip');
+  });
+});
