@@ -5,7 +5,7 @@
  * script executable" with binary data) and its own check (`\nPK\3\4` within 32 bytes).
  */
 import type { Handler } from '../src/handler.js';
-import { SliceSource } from '../src/io.js';
+import { SliceSource, type Source } from '../src/io.js';
 import { normalizeZipFile } from './zip.js';
 
 export function pyzipShebangLength(head: Buffer): number | undefined {
@@ -23,6 +23,15 @@ export const pyzip: Handler = {
   defaultEnabled: true,
   matchName: () => true,
   detect: (head) => pyzipShebangLength(head) !== undefined,
+  // A zip whose central directory offset is absolute (python's zipapp writes them so) is
+  // "Zip archive data" to file(1), not a "python3 script": Perl leaves those alone.
+  async refine(src: Source) {
+    if (src.size < 22) return true;
+    const eocd = await src.read(src.size - 22, 22);
+    if (eocd.readUInt32LE(0) !== 0x06054b50) return true;
+    const cd = await src.read(eocd.readUInt32LE(16), 4);
+    return !(cd.length === 4 && cd.readUInt32LE(0) === 0x02014b50);
+  },
   async normalize(src, sink, ctx) {
     const head = await src.read(0, 4096);
     const nl = head.indexOf(0x0a);

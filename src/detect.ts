@@ -3,6 +3,7 @@
  * pattern and the first bytes match its magic (what Perl asks file(1)). No process is spawned.
  */
 import type { Handler } from './handler.js';
+import type { Source } from './io.js';
 import { HANDLERS } from './registry.js';
 
 export interface Detection {
@@ -11,9 +12,9 @@ export interface Detection {
   enabled: boolean;
 }
 
-export function detect(path: string, head: Buffer, size: number, enabled: ReadonlySet<string>, handlers: readonly Handler[] = HANDLERS): Detection | undefined {
+export async function detect(path: string, src: Source & { head: Buffer }, enabled: ReadonlySet<string>, handlers: readonly Handler[] = HANDLERS): Promise<Detection | undefined> {
   for (const handler of handlers) {
-    if (handler.matchName(path) && handler.detect(head, size, path)) {
+    if (handler.matchName(path) && handler.detect(src.head, src.size, path) && (!handler.refine || (await handler.refine(src)))) {
       return { handler, enabled: enabled.has(handler.name) };
     }
   }

@@ -26,6 +26,9 @@ export interface Handler {
   /** Do the first bytes look like this format? (What Perl asks file(1).) `head` holds up to
    *  HEAD_SIZE bytes, `size` is the whole input's size, `path` the name it matched with. */
   detect(head: Buffer, size: number, path: string): boolean;
+  /** Optional second look for formats whose verdict needs more than the head (pyzip reads the
+   *  end of central directory); runs only when detect() said yes. */
+  refine?(src: Source): Promise<boolean>;
   /** Normalize `src` into `sink`. Returns true if (and only if) the output differs from the
    *  input; when it returns false the sink may have received nothing and is discarded. */
   normalize(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean>;

@@ -66,7 +66,7 @@ export async function normalizeFile(path: string, options: RunOptions): Promise<
     src = await FileSource.open(path);
     let handler = options.forced;
     if (!handler) {
-      const found = detect(path, src.head, src.size, options.enabled);
+      const found = await detect(path, src, options.enabled);
       if (!found) {
         report.skipped = 'no-handler';
         return report;
