@@ -89,3 +89,44 @@ describe('png chunk lengths past the end warn and leave the file unchanged (as P
     });
   }
 });
+
+describe('broken zip-family archives are rejected and left untouched', () => {
+  const jarIn = fixture('jar/jdependency.jar.in');
+  const eocd = jarIn.lastIndexOf(Buffer.from('PK\x05\x06', 'latin1'));
+  const cdStart = jarIn.readUInt32LE(eocd + 16);
+  const cases: [string, Buffer][] = [
+    ['truncated.jar', jarIn.subarray(0, jarIn.length - 100)],
+    ['truncated-middle.zip', jarIn.subarray(0, 5000)],
+    ['no-eocd.zip', Buffer.concat([jarIn.subarray(0, eocd), Buffer.alloc(22)])],
+    ['bad-central-signature.jar', withText(jarIn, cdStart, 'XXXX')],
+    ['central-size-too-big.zip', (() => { const b = Buffer.from(jarIn); b.writeUInt32LE(jarIn.length * 2, eocd + 12); return b; })()],
+    ['bad-local-header.jar', withText(jarIn, 0, 'XXXX')],
+    ['member-past-end.zip', (() => { const b = Buffer.from(jarIn); b.writeUInt32LE(0x7fffffff, cdStart + 20); b.writeUInt32LE(0x7fffffff, cdStart + 24); return b; })()],
+  ];
+  for (const [name, bytes] of cases) {
+    it(name, () => {
+      const dir = tempDir();
+      const target = path.join(dir, name);
+      fs.writeFileSync(target, bytes);
+      const r = runBin(['-t', name.endsWith('.jar') ? 'jar' : 'zip', '-T', String(FIXTURE_T), target]);
+      expect(r.status).toBe(255);
+      expect(r.stderr).toContain(`strip-nondeterminism: ${target}: `);
+      expect(fs.readFileSync(target).equals(bytes)).toBe(true);
+      expect(fs.readdirSync(dir)).toEqual([name]);
+    });
+  }
+
+  it('an encrypted member: warning, file unchanged (as Perl)', () => {
+    const dir = tempDir();
+    const target = path.join(dir, 'enc.zip');
+    const b = Buffer.from(fixture('zip/test.zip.in'));
+    // Set the encryption bit in the first central directory record.
+    const cd = b.readUInt32LE(b.lastIndexOf(Buffer.from('PK\x05\x06', 'latin1')) + 16);
+    b.writeUInt16LE(b.readUInt16LE(cd + 8) | 1, cd + 8);
+    fs.writeFileSync(target, b);
+    const r = runBin(['-T', String(FIXTURE_T), target]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain('ignoring encrypted zip file');
+    expect(fs.readFileSync(target).equals(b)).toBe(true);
+  });
+});

@@ -80,4 +80,20 @@ describe.skipIf(skip)('zip: parity with the Perl tool', async () => {
     expect(sh(`unzip -Z1 '${perl}'`).split('\n')[0]).not.toBe('mimetype');
     expect(fs.readFileSync(ours).toString('latin1', 30, 38 + 20)).toBe('mimetypeapplication/epub+zip');
   });
+
+  it('fix: every hard-linked name gets the new bytes (Perl replaces one name only)', async () => {
+    const work = tempDir();
+    const [ours, perl] = ['ours', 'perl'].map((n) => {
+      const d = path.join(work, n);
+      fs.mkdirSync(d);
+      fs.copyFileSync(inputs[0], path.join(d, 'a.zip'));
+      fs.linkSync(path.join(d, 'a.zip'), path.join(d, 'b.zip'));
+      return d;
+    });
+    expect((await runOurs(['-T', String(FIXTURE_T), path.join(ours, 'a.zip')])).status).toBe(0);
+    sh(`'${PERL_TOOL}' -T ${FIXTURE_T} '${path.join(perl, 'a.zip')}'`);
+    expect(fs.readFileSync(path.join(ours, 'b.zip')).equals(fs.readFileSync(path.join(ours, 'a.zip')))).toBe(true);
+    expect(fs.readFileSync(path.join(ours, 'a.zip')).equals(fs.readFileSync(path.join(perl, 'a.zip')))).toBe(true);
+    expect(fs.readFileSync(path.join(perl, 'b.zip')).equals(fs.readFileSync(path.join(perl, 'a.zip')))).toBe(false);
+  });
 });
