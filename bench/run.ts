@@ -4,8 +4,14 @@
  * and checks that both produced identical trees. Ratios, not absolute times, are the result: the
  * two tools run back to back on the same machine.
  *
- * Corpus: the Debian package corpus (scripts/fetch-debian-corpus.sh), every regular file passed
- * to each tool in batches of 500 paths, as `find | xargs` would.
+ * Scenarios:
+ *  - corpus: the Debian package corpus (scripts/fetch-debian-corpus.sh), every regular file
+ *    passed to each tool in batches of 500 paths, as `find | xargs` would;
+ *  - jar5k: a 5,000-entry jar, both tools, plus this port alone on 20,000 and 50,000 entries to
+ *    show time per entry stays flat (linear time);
+ *  - big (only with SND_BENCH_BIG=1, it writes 2 GB): a zip with a 2 GB member, this port's peak
+ *    RSS against a small archive's, to show memory does not grow with member size.
+ * `npm run bench -- corpus` (or jar5k, big) runs one scenario.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -43,7 +49,91 @@ function measure(cmd: string, files: string[]): Measure {
   return m;
 }
 
+/** A jar with `n` deflated class-like members in nested packages, written by python's zipfile
+ *  (with per-entry timestamps spread over a year, as a build leaves them). */
+function makeJar(file: string, n: number): void {
+  const py = `
+import zipfile, sys, random
+random.seed(1)
+n = int(sys.argv[2])
+with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
+    z.writestr(zipfile.ZipInfo('META-INF/', (2021, 1, 1, 0, 0, 0)), '')
+    z.writestr(zipfile.ZipInfo('META-INF/MANIFEST.MF', (2021, 1, 1, 0, 0, 0)), 'Manifest-Version: 1.0\\r\\nBuilt-By: bench\\r\\n\\r\\n')
+    for i in range(n):
+        info = zipfile.ZipInfo('org/example/p%d/C%d.class' % (i % 97, i), (2021, 1 + i % 12, 1 + i % 28, i % 24, i % 60, 0))
+        info.external_attr = 0o644 << 16
+        z.writestr(info, bytes(random.getrandbits(8) for _ in range(64)) * 8, zipfile.ZIP_DEFLATED)
+`;
+  const r = spawnSync('python3', ['-c', py, file, String(n)], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`making ${file}: ${r.stderr}`);
+}
+
+function timeOne(cmd: string, args: string[]): Measure {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const last = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { wall: last[0], cpu: last[1] + last[2], maxRssMb: last[3] / 1024, failures: r.status === 0 ? 0 : 1 };
+}
+
+function jarScenario(work: string): void {
+  const jar = path.join(work, 'big5k.jar');
+  makeJar(jar, 5000);
+  for (const who of ['perl', 'ours']) fs.copyFileSync(jar, path.join(work, `${who}.jar`));
+  const perl = timeOne(PERL, ['-T', '1423159771', path.join(work, 'perl.jar')]);
+  const ours = timeOne(OURS, ['-T', '1423159771', path.join(work, 'ours.jar')]);
+  const same = fs.readFileSync(path.join(work, 'perl.jar')).equals(fs.readFileSync(path.join(work, 'ours.jar')));
+  console.log(`\n5,000-entry jar (${(fs.statSync(jar).size / 1e6).toFixed(1)} MB)`);
+  console.log(`perl   wall ${perl.wall.toFixed(2).padStart(7)} s   peak RSS ${perl.maxRssMb.toFixed(0).padStart(4)} MB`);
+  console.log(`ours   wall ${ours.wall.toFixed(2).padStart(7)} s   peak RSS ${ours.maxRssMb.toFixed(0).padStart(4)} MB`);
+  console.log(`wall ratio perl/ours: ${(perl.wall / ours.wall).toFixed(1)}x   outputs identical: ${same ? 'yes' : 'NO'}`);
+  if (!same || perl.failures || ours.failures) process.exitCode = 1;
+  console.log('scaling (this port only):');
+  for (const n of [5000, 20000, 50000]) {
+    const f = path.join(work, `scale${n}.jar`);
+    makeJar(f, n);
+    const m = timeOne(OURS, ['-T', '1423159771', f]);
+    console.log(`  ${String(n).padStart(6)} entries: ${m.wall.toFixed(2).padStart(6)} s, ${((m.wall * 1e6) / n).toFixed(0).padStart(4)} µs/entry, peak RSS ${m.maxRssMb.toFixed(0)} MB`);
+  }
+}
+
+function bigScenario(work: string): void {
+  const big = path.join(work, 'big.zip');
+  const small = path.join(work, 'small.zip');
+  const py = `
+import zipfile, sys
+size = int(sys.argv[2])
+with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_STORED, allowZip64=True) as z:
+    with z.open(zipfile.ZipInfo('blob.bin', (2021, 1, 1, 0, 0, 0)), 'w', force_zip64=False) as f:
+        chunk = bytes(range(256)) * 4096
+        left = size
+        while left > 0:
+            f.write(chunk[:min(left, len(chunk))]); left -= len(chunk)
+    z.writestr('small.txt', 'x')
+`;
+  for (const [f, size] of [[big, 2 * 1024 ** 3 - 1024], [small, 1024 * 1024]] as const) {
+    const r = spawnSync('python3', ['-c', py, f, String(size)], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+  }
+  const s = timeOne(OURS, ['-T', '1423159771', small]);
+  const b = timeOne(OURS, ['-T', '1423159771', big]);
+  console.log('\n2 GB member (this port): peak RSS does not follow member size');
+  console.log(`  1 MB member: peak RSS ${s.maxRssMb.toFixed(0)} MB;  2 GB member: peak RSS ${b.maxRssMb.toFixed(0)} MB, wall ${b.wall.toFixed(1)} s`);
+  const t = spawnSync('unzip', ['-tq', big], { encoding: 'utf8' });
+  console.log(`  unzip -t on the result: ${t.status === 0 ? 'ok' : 'FAILED ' + t.stdout}`);
+  if (t.status !== 0 || b.failures) process.exitCode = 1;
+}
+
 function main(): void {
+  const only = process.argv[2];
+  if (only === 'jar5k' || only === 'big') {
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'snd-bench-'));
+    try {
+      if (only === 'jar5k') jarScenario(work);
+      else bigScenario(work);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+    return;
+  }
   for (const [what, p] of [['Perl tool', PERL], ['/usr/bin/time', '/usr/bin/time'], ['corpus', CORPUS]]) {
     if (!fs.existsSync(p)) {
       console.error(`bench: ${what} not found at ${p} (apt-get install strip-nondeterminism time; scripts/fetch-debian-corpus.sh)`);
@@ -77,6 +167,8 @@ function main(): void {
     for (const f of mismatches.slice(0, 20)) console.log(`  differs: ${path.relative(work, f)}`);
     if (unhandled.size) console.log(`files only the Perl tool changed (formats not in this build): ${[...unhandled].map(([e, n]) => `${n} ${e || '(no extension)'}`).join(', ')}`);
     if (mismatches.length !== 0) process.exitCode = 1;
+    if (only !== 'corpus') jarScenario(work);
+    if (only !== 'corpus' && process.env.SND_BENCH_BIG === '1') bigScenario(work);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -18,11 +18,10 @@
  * Skipped with a warning, as in Perl: encrypted members. Memory stays flat in member size:
  * data is streamed from the source to the sink.
  */
-import pako from 'pako';
 import { inflateRawSync } from 'node:zlib';
 import { extensionMatcher, type Handler, type HandlerContext } from '../src/handler.js';
 import { CompareSink, type Sink, type Source } from '../src/io.js';
-import { crc32 } from '../src/binary.js';
+import { ByteWriter, crc32 } from '../src/binary.js';
 import { FormatError } from '../src/errors.js';
 import {
   DEFLATED, FA_UNIX, FLAG_DATA_DESCRIPTOR, FLAG_ENCRYPTED, FLAG_UTF8, SAFE_EPOCH, SIG_CENTRAL, SIG_DATA_DESCRIPTOR,
@@ -31,6 +30,8 @@ import {
   type CentralEntry, type LocalHeader, type ZipArchive,
 } from '../src/zip.js';
 
+/** Members up to this size are read in one piece; larger ones are streamed. */
+const SMALL_MEMBER = 1 << 20;
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 const S_IFDIR = 0o040000;
@@ -41,6 +42,8 @@ export interface ZipMember {
   readonly entry: CentralEntry;
   /** The name as Archive::Zip holds it (decoded when UTF-8 flagged). */
   name: string;
+  /** A string whose JavaScript order is Perl's `cmp` order of `name` (see perlSortKey). */
+  sortKey: string;
   /** 'file': data copied as is; 'dir': a directory member (fields from its local header);
    *  'string': content replaced by a flavor (fields from its local header, recompressed). */
   kind: 'file' | 'dir' | 'string';
@@ -68,11 +71,15 @@ export interface ZipFlavor {
   compare?(a: ZipMember, b: ZipMember): number;
   /** false drops the member (Perl's filename_filter). */
   keep?(name: string): boolean;
-  /** Normalize one member; returns the timestamp it gets (Perl's member_normalizer). */
-  member?(m: ZipMember, time: number, io: MemberIO, ctx: HandlerContext): Promise<number>;
+  /** Normalize one member; returns the timestamp it gets (Perl's member_normalizer). A plain
+   *  number when no content had to be read. */
+  member?(m: ZipMember, time: number, io: MemberIO, ctx: HandlerContext): number | Promise<number>;
 }
 
 export type ZipOutcome = 'written' | 'skipped';
+
+/** Perl's `cmp` on member names. */
+export const compareNames = (a: ZipMember, b: ZipMember): number => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0);
 
 const squeezeSlashes = (s: string) => s.replace(/[\\/]+/g, '/');
 
@@ -84,12 +91,12 @@ function dataLength(m: ZipMember): number {
   return m.entry.method === STORED ? m.entry.uncompressedSize : m.entry.compressedSize;
 }
 
-async function loadLocal(src: Source, zip: ZipArchive, m: ZipMember): Promise<LocalHeader> {
+function loadLocal(src: Source, zip: ZipArchive, m: ZipMember): LocalHeader {
   if (!m.local) {
-    m.local = await readLocalHeader(src, zip, m.entry);
+    m.local = readLocalHeader(src, zip, m.entry);
     // A data descriptor after the data (per the local flags) overrides crc and sizes.
     if (m.local.bitFlag & FLAG_DATA_DESCRIPTOR) {
-      const dd = await readDataDescriptor(src, m.local.dataOffset + m.entry.compressedSize, zip.zip64, m.entry.crc32);
+      const dd = readDataDescriptor(src, m.local.dataOffset + m.entry.compressedSize, zip.zip64, m.entry.crc32);
       if (dd.crc32 !== m.entry.crc32 || dd.uncompressedSize !== m.entry.uncompressedSize) {
         throw new FormatError(`CRC or size mismatch in the data descriptor of ${m.name}`);
       }
@@ -120,53 +127,42 @@ function normalizedAttrs(m: ZipMember): number {
 }
 
 /** An APK Signature Scheme v2+ block sits right before the central directory. */
-async function hasApkSigningBlock(src: Source, zip: ZipArchive): Promise<boolean> {
+function hasApkSigningBlock(src: Source, zip: ZipArchive): boolean {
   if (zip.centralStart < 16) return false;
-  return (await src.read(zip.centralStart - 16, 16)).toString('latin1') === 'APK Sig Block 42';
+  return src.readSync(zip.centralStart - 16, 16).toString('latin1') === 'APK Sig Block 42';
 }
 
-function le16(v: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(v & 0xffff);
-  return b;
-}
-function le32(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(((v % 2 ** 32) + 2 ** 32) % 2 ** 32);
-  return b;
-}
-function le64(v: number): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(BigInt(v));
-  return b;
-}
 
 /**
  * Normalize a zip archive from `src` into `sink` the way Perl's zip handler (with `flavor`)
  * does. Returns 'skipped' where Perl returns 0 (nothing written), 'written' otherwise.
  */
 export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext, flavor: ZipFlavor = {}): Promise<ZipOutcome> {
-  const zip = await readZip(src);
-  if (await hasApkSigningBlock(src, zip)) {
+  const zip = readZip(src);
+  if (hasApkSigningBlock(src, zip)) {
     ctx.warn(`${ctx.name}: has an APK Signing Block (APK signature scheme v2 or later); left unchanged, as rewriting would invalidate the signature`);
     return 'skipped';
   }
   let members: ZipMember[] = [];
   for (const entry of zip.entries) {
-    const m: ZipMember = { entry, name: perlName(entry.name, entry.bitFlag), kind: 'file', localLoaded: false, lastMod: entry.lastMod, externalAttrs: entry.externalAttrs };
+    const name = perlName(entry.name, entry.bitFlag);
+    const m: ZipMember = { entry, name, sortKey: perlSortKey(name), kind: 'file', localLoaded: false, lastMod: entry.lastMod, externalAttrs: entry.externalAttrs };
     if (isDirectoryEntry(m.name, entry)) {
       // Archive::Zip turns directories into DirectoryMembers while reading, taking the
       // version, flags, method and name from the local header, which must agree on crc/size.
-      const local = await loadLocal(src, zip, m);
+      const local = loadLocal(src, zip, m);
       if (!(local.bitFlag & FLAG_DATA_DESCRIPTOR) && (local.crc32 !== entry.crc32 || local.uncompressedSize !== entry.uncompressedSize)) {
         throw new FormatError(`Reading ZIP archive failed: CRC or size mismatch after reading data descriptor (${m.name})`);
       }
       m.kind = 'dir';
       const localName = squeezeSlashes(local.name.toString('latin1'));
       m.name = local.bitFlag & FLAG_UTF8 ? perlName(Buffer.from(localName, 'latin1'), FLAG_UTF8) : localName;
+      m.sortKey = perlSortKey(m.name);
     }
     members.push(m);
   }
+  // Names beyond the BMP need UTF-8 keys; then every member uses them, so keys compare alike.
+  if (members.some((m) => m.sortKey !== m.name)) for (const m of members) m.sortKey = Buffer.from(m.name, 'utf8').toString('latin1');
   const veto = flavor.archiveFilter?.(members, ctx);
   if (veto) {
     ctx.warn(veto);
@@ -178,8 +174,7 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
   }
 
   // Order: fix: a first, stored `mimetype` (EPUB, ODF) stays first; the rest sorted.
-  const keys = new Map(members.map((m) => [m, perlSortKey(m.name)]));
-  const compare = flavor.compare ?? ((a: ZipMember, b: ZipMember) => Buffer.compare(keys.get(a)!, keys.get(b)!));
+  const compare = flavor.compare ?? compareNames;
   const first = members[0];
   const pinned = first && first.name === 'mimetype' && first.entry.method === STORED ? first : undefined;
   members = [...(pinned ? [pinned] : []), ...members.filter((m) => m !== pinned).sort(compare)];
@@ -195,28 +190,33 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
     replace: (m, data) => replaceContents(src, zip, m, data),
   };
   for (const m of members) {
-    const stamp = flavor.member ? await flavor.member(m, time, io, ctx) : time;
+    let stamp: number | Promise<number> = flavor.member ? flavor.member(m, time, io, ctx) : time;
+    if (typeof stamp !== 'number') stamp = await stamp;
     m.lastMod = dosTime(stamp);
     if (m.entry.fileAttributeFormat === FA_UNIX) m.externalAttrs = normalizedAttrs(m);
   }
 
   const warned = new Set<string>();
   const extra = (field: Buffer) =>
-    normalizeExtraField(field, time, T, (msg) => {
-      if (!warned.has(msg)) ctx.warn(`strip-nondeterminism: ${ctx.name}: ${msg}`);
-      warned.add(msg);
-    }) ?? Buffer.alloc(0);
+    field.length === 0
+      ? field
+      : normalizeExtraField(field, time, T, (msg) => {
+          if (!warned.has(msg)) ctx.warn(`strip-nondeterminism: ${ctx.name}: ${msg}`);
+          warned.add(msg);
+        }) ?? Buffer.alloc(0);
 
-  // Write members, then the central directory.
-  const central: Buffer[] = [];
-  let membersZip64 = false;
-  let offset = 0;
-  const emit = async (b: Buffer) => {
-    await sink.write(b);
-    offset += b.length;
+  // Local headers in file order (sequential reads), before the sorted writing pass.
+  for (const m of [...members].sort((a, b) => a.entry.localHeaderOffset - b.entry.localHeaderOffset)) loadLocal(src, zip, m);
+
+  const out = new ByteWriter(); // members, handed to the sink in blocks of about 1 MiB
+  const cd = new ByteWriter(); // the central directory, written at the end
+  let copied = 0; // bytes streamed straight from the source (large members)
+  const drain = async () => {
+    for (const chunk of out.take()) await sink.write(chunk);
   };
+  let membersZip64 = false;
   for (const m of members) {
-    const local = await loadLocal(src, zip, m);
+    const local = m.local!;
     const e = m.entry;
     let versionNeeded: number;
     let bitFlag: number;
@@ -228,7 +228,7 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
     if (m.kind === 'file') {
       versionNeeded = e.versionNeeded;
       bitFlag = e.bitFlag;
-      nameBytes = perlNameBytes(m.name, bitFlag);
+      nameBytes = bitFlag & FLAG_UTF8 ? perlNameBytes(m.name, bitFlag) : e.name;
       usize = e.uncompressedSize;
       if (usize === 0) {
         if (e.method !== STORED && e.method !== DEFLATED) {
@@ -237,13 +237,20 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
         }
         method = STORED;
         crc = e.method === STORED ? 0 : e.crc32;
-        data = { kind: 'bytes', bytes: Buffer.alloc(0) };
+        data = { kind: 'bytes', bytes: EMPTY };
       } else {
         method = e.method;
         const length = dataLength(m);
         if (local.dataOffset + length > src.size) throw new FormatError(`member ${m.name}: data runs past the end of the archive`);
-        crc = method === STORED ? await crcOfRange(src, local.dataOffset, length) : e.crc32;
-        data = { kind: 'copy', offset: local.dataOffset, length };
+        if (length <= SMALL_MEMBER) {
+          // Small members are read once: Archive::Zip recomputes a stored member's CRC.
+          const bytes = src.readSync(local.dataOffset, length);
+          crc = method === STORED ? crc32(bytes) : e.crc32;
+          data = { kind: 'bytes', bytes };
+        } else {
+          crc = method === STORED ? await crcOfRange(src, local.dataOffset, length) : e.crc32;
+          data = { kind: 'copy', offset: local.dataOffset, length };
+        }
       }
     } else {
       versionNeeded = local.versionNeeded;
@@ -254,13 +261,13 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
         usize = 0;
         method = STORED;
         crc = local.method === STORED ? 0 : e.crc32;
-        data = { kind: 'bytes', bytes: Buffer.alloc(0) };
+        data = { kind: 'bytes', bytes: EMPTY };
       } else {
         const content = m.content!;
         usize = content.length;
         crc = crc32(content);
         method = usize === 0 ? STORED : e.method;
-        if (method === DEFLATED) data = { kind: 'bytes', bytes: Buffer.from(pako.deflateRaw(content, { level: 6, memLevel: 9 })) };
+        if (method === DEFLATED) data = { kind: 'bytes', bytes: await deflateLikePerl(content) };
         else if (method === STORED) data = { kind: 'bytes', bytes: content };
         else {
           ctx.warn(`strip-nondeterminism: ${ctx.name}: cannot recompress ${m.name} with method ${method}; left unchanged`);
@@ -274,83 +281,88 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
     // Archive::Zip writes a zip64 local header when needed, and for a copied member whose
     // local header had zip64 information in a zip64 archive (it re-reads it while copying).
     const zip64 = usize > 0xffffffff || (m.kind === 'file' && local.zip64);
-    const headerOffset = offset;
+    const headerOffset = out.total + copied;
 
-    // Local header.
-    let localExtra = extra(local.extra);
-    let lVersion = versionNeeded;
-    let lCrc = hasDD ? 0 : crc;
-    let lCsize = hasDD ? 0 : csize;
-    let lUsize = hasDD ? 0 : usize;
-    if (zip64) {
-      lVersion = Math.max(lVersion, 45);
-      localExtra = Buffer.concat([localExtra, le16(1), le16(16), le64(hasDD ? 0 : usize), le64(hasDD ? 0 : csize)]);
-      lCsize = 0xffffffff;
-      lUsize = 0xffffffff;
-    }
-    await emit(Buffer.concat([le32(SIG_LOCAL), le16(lVersion), le16(bitFlag), le16(method), le32(m.lastMod), le32(lCrc), le32(lCsize), le32(lUsize), le16(nameBytes.length), le16(localExtra.length), nameBytes, localExtra]));
+    // Local header, data, data descriptor.
+    const localExtra = extra(local.extra);
+    out.u32(SIG_LOCAL).u16(zip64 ? Math.max(versionNeeded, 45) : versionNeeded).u16(bitFlag).u16(method).u32(m.lastMod);
+    out.u32(hasDD ? 0 : crc);
+    if (zip64) out.u32(0xffffffff).u32(0xffffffff);
+    else out.u32(hasDD ? 0 : csize).u32(hasDD ? 0 : usize);
+    out.u16(nameBytes.length).u16(localExtra.length + (zip64 ? 20 : 0)).bytes(nameBytes).bytes(localExtra);
+    if (zip64) out.u16(1).u16(16).u64(hasDD ? 0 : usize).u64(hasDD ? 0 : csize);
     if (data.kind === 'copy') {
-      await sink.copyFrom(src, data.offset, data.length);
-      offset += data.length;
+      await drain();
+      await sink.copyFrom(src, data.offset, data.length); // streamed in bounded chunks
+      copied += data.length;
     } else {
-      await emit(data.bytes);
+      out.bytes(data.bytes);
     }
     if (hasDD) {
-      await emit(zip64 ? Buffer.concat([le32(SIG_DATA_DESCRIPTOR), le32(crc), le64(csize), le64(usize)]) : Buffer.concat([le32(SIG_DATA_DESCRIPTOR), le32(crc), le32(csize), le32(usize)]));
+      out.u32(SIG_DATA_DESCRIPTOR).u32(crc);
+      if (zip64) out.u64(csize).u64(usize);
+      else out.u32(csize).u32(usize);
     }
+    if (out.pending >= 1 << 20) await drain();
 
     // Central directory record.
-    let cdExtra = extra(e.extra);
-    let cVersion = versionNeeded;
-    let cCsize = csize;
-    let cUsize = usize;
-    let cOffset = headerOffset;
+    const cdExtra = extra(e.extra);
     const cdZip64 = usize > 0xffffffff || csize > 0xffffffff || headerOffset > 0xffffffff;
-    if (cdZip64) {
-      cVersion = Math.max(cVersion, 45);
-      const values: Buffer[] = [];
-      if (usize > 0xffffffff) {
-        values.push(le64(usize));
-        cUsize = 0xffffffff;
-      }
-      if (csize > 0xffffffff) {
-        values.push(le64(csize));
-        cCsize = 0xffffffff;
-      }
-      if (headerOffset > 0xffffffff || values.length === 0) {
-        values.push(le64(headerOffset));
-        cOffset = 0xffffffff;
-      }
-      const body = Buffer.concat(values);
-      cdExtra = Buffer.concat([cdExtra, le16(1), le16(body.length), body]);
-    }
+    // Archive::Zip's zip64 central record: the 64-bit values that need it, and the header
+    // offset when it needs it or when nothing else does (no empty zip64 field).
+    const z64: number[] = [];
+    const bigU = cdZip64 && usize > 0xffffffff;
+    const bigC = cdZip64 && csize > 0xffffffff;
+    if (bigU) z64.push(usize);
+    if (bigC) z64.push(csize);
+    const bigO = cdZip64 && (headerOffset > 0xffffffff || z64.length === 0);
+    if (bigO) z64.push(headerOffset);
     if (zip64 || cdZip64) membersZip64 = true;
-    central.push(
-      Buffer.concat([
-        le32(SIG_CENTRAL), Buffer.from([e.versionMadeBy, e.fileAttributeFormat]), le16(cVersion), le16(bitFlag), le16(method),
-        le32(m.lastMod), le32(crc), le32(cCsize), le32(cUsize), le16(nameBytes.length), le16(cdExtra.length), le16(e.comment.length),
-        le16(0), le16(e.internalAttrs), le32(m.externalAttrs), le32(cOffset), nameBytes, cdExtra, e.comment,
-      ]),
-    );
+    cd.u32(SIG_CENTRAL).u8(e.versionMadeBy).u8(e.fileAttributeFormat).u16(cdZip64 ? Math.max(versionNeeded, 45) : versionNeeded);
+    cd.u16(bitFlag).u16(method).u32(m.lastMod).u32(crc);
+    cd.u32(bigC ? 0xffffffff : csize).u32(bigU ? 0xffffffff : usize);
+    cd.u16(nameBytes.length).u16(cdExtra.length + (cdZip64 ? 4 + 8 * z64.length : 0)).u16(e.comment.length);
+    cd.u16(0).u16(e.internalAttrs).u32(m.externalAttrs);
+    cd.u32(bigO ? 0xffffffff : headerOffset);
+    cd.bytes(nameBytes).bytes(cdExtra);
+    if (cdZip64) {
+      cd.u16(1).u16(8 * z64.length);
+      for (const v of z64) cd.u64(v);
+    }
+    cd.bytes(e.comment);
   }
-  const cdOffset = offset;
-  for (const c of central) await emit(c);
-  const cdSize = offset - cdOffset;
+
+  // Central directory and its end records.
+  const cdOffset = out.total + copied;
+  await drain();
+  for (const chunk of cd.take()) await sink.write(chunk);
+  const cdSize = cd.total;
+  const end = new ByteWriter(4096);
   const count = members.length;
   if (membersZip64 || count > 0xffff || cdSize > 0xffffffff || cdOffset > 0xffffffff) {
-    const eocd64At = offset;
-    const madeBy = zip.zip64VersionMadeBy || 45;
-    const needed = Math.max(zip.zip64VersionNeeded, 45);
-    await emit(Buffer.concat([le32(SIG_ZIP64_EOCD), le64(44), le16(madeBy), le16(needed), le32(0), le32(0), le64(count), le64(count), le64(cdSize), le64(cdOffset)]));
-    await emit(Buffer.concat([le32(SIG_ZIP64_LOCATOR), le32(0), le64(eocd64At), le32(1)]));
+    const eocd64At = cdOffset + cdSize;
+    end.u32(SIG_ZIP64_EOCD).u64(44).u16(zip.zip64VersionMadeBy || 45).u16(Math.max(zip.zip64VersionNeeded, 45)).u32(0).u32(0);
+    end.u64(count).u64(count).u64(cdSize).u64(cdOffset);
+    end.u32(SIG_ZIP64_LOCATOR).u32(0).u64(eocd64At).u32(1);
   }
-  await emit(
-    Buffer.concat([
-      le32(SIG_EOCD), le16(0), le16(0), le16(Math.min(count, 0xffff)), le16(Math.min(count, 0xffff)),
-      le32(Math.min(cdSize, 0xffffffff)), le32(Math.min(cdOffset, 0xffffffff)), le16(zip.comment.length), zip.comment,
-    ]),
-  );
+  end.u32(SIG_EOCD).u16(0).u16(0).u16(Math.min(count, 0xffff)).u16(Math.min(count, 0xffff));
+  end.u32(Math.min(cdSize, 0xffffffff)).u32(Math.min(cdOffset, 0xffffffff)).u16(zip.comment.length).bytes(zip.comment);
+  for (const chunk of end.take()) await sink.write(chunk);
   return 'written';
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/** Raw deflate exactly as Perl's Compress::Raw::Zlib does it for Archive::Zip (zlib level 6,
+ *  memLevel 9). Node's bundled zlib is a fork whose output differs, so this uses pako, a port
+ *  of zlib that matches byte for byte (docs/dependencies.md). Loaded on first use. */
+let pakoModule: typeof import('pako') | undefined;
+async function deflateLikePerl(data: Buffer): Promise<Buffer> {
+  if (!pakoModule) {
+    const mod = (await import('pako')) as typeof import('pako') & { default?: typeof import('pako') };
+    pakoModule = mod.default ?? mod;
+  }
+  return Buffer.from(pakoModule.deflateRaw(data, { level: 6, memLevel: 9 }));
 }
 
 async function crcOfRange(src: Source, offset: number, length: number): Promise<number> {
@@ -366,9 +378,9 @@ async function crcOfRange(src: Source, offset: number, length: number): Promise<
 
 async function memberContents(src: Source, zip: ZipArchive, m: ZipMember): Promise<Buffer> {
   if (m.content) return m.content;
-  const local = await loadLocal(src, zip, m);
+  const local = loadLocal(src, zip, m);
   if (m.entry.uncompressedSize === 0) return Buffer.alloc(0);
-  const raw = await src.read(local.dataOffset, dataLength(m));
+  const raw = src.readSync(local.dataOffset, dataLength(m));
   if (m.entry.method === STORED) return raw;
   if (m.entry.method === DEFLATED) {
     try {
@@ -383,7 +395,7 @@ async function memberContents(src: Source, zip: ZipArchive, m: ZipMember): Promi
 /** Archive::Zip's `contents($new)`: the member becomes a string member, whose fields come
  *  from its local header (which must agree with the central directory, or nothing changes). */
 async function replaceContents(src: Source, zip: ZipArchive, m: ZipMember, data: Buffer): Promise<void> {
-  const local = await loadLocal(src, zip, m);
+  const local = loadLocal(src, zip, m);
   if (m.kind === 'file' && !(local.bitFlag & FLAG_DATA_DESCRIPTOR) && (local.crc32 !== m.entry.crc32 || local.uncompressedSize !== m.entry.uncompressedSize)) {
     return;
   }

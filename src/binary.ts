@@ -52,3 +52,90 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function indexOfBytes(hay: Buffer, needle: string | Buffer, from = 0): number {
   return hay.indexOf(needle, from, 'latin1');
 }
+
+/**
+ * Appends little-endian fields and byte strings into 1 MiB blocks, so that writing thousands of
+ * small records (zip headers) allocates a few large buffers instead of many small ones. Large
+ * byte strings are passed through as their own chunk, without a copy.
+ */
+export class ByteWriter {
+  private block: Buffer;
+  private pos = 0;
+  private chunks: Buffer[] = [];
+  private chunkBytes = 0;
+  /** Total bytes appended since creation. */
+  total = 0;
+
+  constructor(private readonly blockSize = 1 << 20) {
+    this.block = Buffer.allocUnsafe(blockSize);
+  }
+
+  private room(n: number): void {
+    if (this.pos + n <= this.block.length) return;
+    this.closeBlock();
+    this.block = Buffer.allocUnsafe(Math.max(this.blockSize, n));
+  }
+
+  private closeBlock(): void {
+    if (this.pos === 0) return;
+    this.chunks.push(this.block.subarray(0, this.pos));
+    this.chunkBytes += this.pos;
+    this.block = this.block.subarray(this.pos);
+    this.pos = 0;
+  }
+
+  u8(v: number): this {
+    this.room(1);
+    this.block[this.pos++] = v & 0xff;
+    this.total += 1;
+    return this;
+  }
+  u16(v: number): this {
+    this.room(2);
+    this.block.writeUInt16LE(v & 0xffff, this.pos);
+    this.pos += 2;
+    this.total += 2;
+    return this;
+  }
+  u32(v: number): this {
+    this.room(4);
+    this.block.writeUInt32LE(v >>> 0 === v ? v : ((v % 2 ** 32) + 2 ** 32) % 2 ** 32, this.pos);
+    this.pos += 4;
+    this.total += 4;
+    return this;
+  }
+  u64(v: number): this {
+    this.room(8);
+    this.block.writeBigUInt64LE(BigInt(v), this.pos);
+    this.pos += 8;
+    this.total += 8;
+    return this;
+  }
+  bytes(b: Uint8Array): this {
+    if (b.length >= 4096) {
+      this.closeBlock();
+      this.chunks.push(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+      this.chunkBytes += b.length;
+    } else if (b.length) {
+      this.room(b.length);
+      this.block.set(b, this.pos);
+      this.pos += b.length;
+    }
+    this.total += b.length;
+    return this;
+  }
+
+  /** Bytes appended and not yet taken. */
+  get pending(): number {
+    return this.chunkBytes + this.pos;
+  }
+
+  /** Everything appended since the last take, as one or more buffers. */
+  take(): Buffer[] {
+    this.closeBlock();
+    const out = this.chunks;
+    this.chunks = [];
+    this.chunkBytes = 0;
+    return out;
+  }
+}

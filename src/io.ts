@@ -17,14 +17,21 @@ const COPY_CHUNK = 1 << 20;
 export interface Source {
   /** Total size in bytes. */
   readonly size: number;
-  /** Up to `length` bytes at `offset`; shorter only at end of input. */
+  /** Up to `length` bytes at `offset`; shorter only at end of input. The returned buffer is
+   *  never modified or reused by the source, so callers may keep it. */
   read(offset: number, length: number): Promise<Buffer>;
+  /** The same, synchronously (for parsers that make thousands of small reads). */
+  readSync(offset: number, length: number): Buffer;
 }
 
 /** Read exactly `length` bytes or throw a FormatError naming `what`. */
 export async function readExact(src: Source, offset: number, length: number, what: string): Promise<Buffer> {
+  return readExactSync(src, offset, length, what);
+}
+
+export function readExactSync(src: Source, offset: number, length: number, what: string): Buffer {
   if (offset + length > src.size) throw new FormatError(`truncated ${what}`, offset);
-  const buf = await src.read(offset, length);
+  const buf = src.readSync(offset, length);
   if (buf.length !== length) throw new FormatError(`truncated ${what}`, offset);
   return buf;
 }
@@ -40,6 +47,9 @@ export class BufferSource implements Source {
     return this.buf.length;
   }
   async read(offset: number, length: number): Promise<Buffer> {
+    return this.readSync(offset, length);
+  }
+  readSync(offset: number, length: number): Buffer {
     return this.buf.subarray(offset, Math.min(offset + length, this.buf.length));
   }
 }
@@ -75,12 +85,17 @@ export class FileSource implements Source {
   }
 
   async read(offset: number, length: number): Promise<Buffer> {
+    return this.readSync(offset, length);
+  }
+
+  readSync(offset: number, length: number): Buffer {
     const end = Math.min(offset + length, this.size);
     if (end <= offset) return Buffer.alloc(0);
     if (end <= this.head.length) return this.head.subarray(offset, end);
     const wEnd = this.windowStart + this.window.length;
     if (offset >= this.windowStart && end <= wEnd) return this.window.subarray(offset - this.windowStart, end - this.windowStart);
-    if (end - offset < WINDOW) {
+    // Small (header-sized) reads fill a read-ahead window; anything larger is read exactly.
+    if (end - offset < SMALL_READ) {
       const buf = Buffer.allocUnsafe(Math.min(WINDOW, this.size - offset));
       this.window = buf.subarray(0, readFully(this.fd!, buf, offset));
       this.windowStart = offset;
@@ -90,6 +105,15 @@ export class FileSource implements Source {
     return buf.subarray(0, readFully(this.fd!, buf, offset));
   }
 
+  /** Read the whole file into memory in one system call (for files a handler will walk in
+   *  many small reads, such as archives with thousands of members). */
+  preload(): void {
+    if (this.window.length === this.size || this.size > PRELOAD_LIMIT) return;
+    const buf = Buffer.allocUnsafe(this.size);
+    this.window = buf.subarray(0, readFully(this.fd!, buf, 0));
+    this.windowStart = 0;
+  }
+
   async close(): Promise<void> {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
@@ -97,6 +121,9 @@ export class FileSource implements Source {
 }
 
 const WINDOW = 1 << 16;
+/** Files up to this size are read whole once a handler has claimed them (FileSource.preload). */
+export const PRELOAD_LIMIT = 32 << 20;
+const SMALL_READ = 4096;
 
 function readFully(fd: number, buf: Buffer, position: number): number {
   let got = 0;
@@ -162,6 +189,9 @@ export class SliceSource implements Source {
   }
   read(offset: number, length: number): Promise<Buffer> {
     return this.src.read(this.start + offset, Math.min(length, this.size - offset));
+  }
+  readSync(offset: number, length: number): Buffer {
+    return this.src.readSync(this.start + offset, Math.min(length, this.size - offset));
   }
 }
 

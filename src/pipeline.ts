@@ -79,6 +79,8 @@ export async function normalizeFile(path: string, options: RunOptions): Promise<
       handler = found.handler;
     }
     report.handler = handler.name;
+    // One read for the whole file beats many small ones; large files keep streaming.
+    src.preload();
     const ctx: HandlerContext = {
       options,
       name: path,

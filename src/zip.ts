@@ -8,7 +8,7 @@
  * record 56, zip64 locator 20, data descriptor 16 (with signature).
  */
 import { FormatError } from './errors.js';
-import { readExact, type Source } from './io.js';
+import { readExactSync, type Source } from './io.js';
 import { gmtime } from './time.js';
 
 export const SIG_LOCAL = 0x04034b50;
@@ -28,6 +28,7 @@ export const FA_UNIX = 3;
 /** Archive::Zip's earliest representable time: 1980-01-01 12:01:00 UTC. */
 export const SAFE_EPOCH = 315576060;
 
+const EMPTY = Buffer.alloc(0);
 const KNOWN_SIGNATURES = new Set([SIG_CENTRAL, SIG_LOCAL, SIG_EOCD, SIG_DATA_DESCRIPTOR, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR]);
 
 export interface CentralEntry {
@@ -93,12 +94,12 @@ function u64(buf: Buffer, off: number): number {
 
 /** Archive::Zip's _findEndOfCentralDirectory: the last EOCD signature within the final
  *  32 KiB, searched in growing 512-byte steps from the end. */
-async function findEocd(src: Source): Promise<number> {
+function findEocd(src: Source): number {
   if (src.size < 22) fail('file is too short');
   let seek = 0;
   for (;;) {
     seek = Math.min(seek + 512, src.size);
-    const data = await src.read(src.size - seek, seek);
+    const data = src.readSync(src.size - seek, seek);
     const pos = data.lastIndexOf('PK\x05\x06', undefined, 'latin1');
     if (pos >= 0) return src.size - seek + pos;
     if (seek === src.size || seek >= 32768) fail("can't find EOCD signature");
@@ -150,8 +151,8 @@ export function extractZip64(extra: Buffer, fields: number[], central: boolean):
 }
 
 /** Read the central directory (Archive::Zip's readFromFileHandle). */
-export async function readZip(src: Source): Promise<ZipArchive> {
-  let eocdPos = await findEocd(src);
+export function readZip(src: Source): ZipArchive {
+  let eocdPos = findEocd(src);
   let zip64 = false;
   let cdSize = 0;
   let cdOffset = 0;
@@ -160,11 +161,11 @@ export async function readZip(src: Source): Promise<ZipArchive> {
   // A zip64 locator right before the EOCD, pointing at a consistent zip64 record.
   if (eocdPos >= 20 + 4 - 4 && eocdPos - 20 >= 0) {
     const locPos = eocdPos - 20;
-    const loc = await src.read(locPos, 20);
+    const loc = src.readSync(locPos, 20);
     if (loc.length === 20 && loc.readUInt32LE(0) === SIG_ZIP64_LOCATOR) {
       const recPos = u64(loc, 8);
       if (recPos <= locPos - 56) {
-        const rec = await src.read(recPos, 56);
+        const rec = src.readSync(recPos, 56);
         if (rec.length === 56 && rec.readUInt32LE(0) === SIG_ZIP64_EOCD && recPos + 12 + u64(rec, 4) === locPos) {
           zip64 = true;
           zip64VersionMadeBy = rec.readUInt16LE(12);
@@ -175,7 +176,7 @@ export async function readZip(src: Source): Promise<ZipArchive> {
       }
     }
   }
-  const eocd = await readExact(src, eocdPos, 22, 'end of central directory');
+  const eocd = readExactSync(src, eocdPos, 22, 'end of central directory');
   const commentLength = eocd.readUInt16LE(20);
   if (!zip64) {
     const marks = [eocd.readUInt16LE(4), eocd.readUInt16LE(6), eocd.readUInt16LE(8), eocd.readUInt16LE(10)];
@@ -183,11 +184,11 @@ export async function readZip(src: Source): Promise<ZipArchive> {
     cdOffset = eocd.readUInt32LE(16);
     if (marks.includes(0xffff) || cdSize === 0xffffffff || cdOffset === 0xffffffff) fail('unexpected zip64 marker values in EOCD');
   }
-  const comment = commentLength ? await readExact(src, eocdPos + 22, commentLength, 'zipfile comment') : Buffer.alloc(0);
+  const comment = commentLength ? readExactSync(src, eocdPos + 22, commentLength, 'zipfile comment') : Buffer.alloc(0);
   if (zip64) {
     // Archive::Zip then works from the zip64 record's position.
     const locPos = eocdPos - 20;
-    const loc = await src.read(locPos, 20);
+    const loc = src.readSync(locPos, 20);
     eocdPos = u64(loc, 8);
   }
   const centralStart = eocdPos - cdSize;
@@ -195,76 +196,80 @@ export async function readZip(src: Source): Promise<ZipArchive> {
   const eocdOffset = centralStart - cdOffset;
 
   const entries: CentralEntry[] = [];
-  let pos = centralStart;
+  // The whole central directory (plus the record that ends it) in one read.
+  const cd = src.readSync(centralStart, eocdPos + 4 - centralStart);
+  const empty = cd.subarray(0, 0);
+  let p = 0;
   for (;;) {
-    const sigBuf = await src.read(pos, 4);
-    if (sigBuf.length !== 4) fail('reading header signature', pos);
-    const sig = sigBuf.readUInt32LE(0);
-    if (!KNOWN_SIGNATURES.has(sig)) fail(`bad signature: 0x${sig.toString(16).padStart(8, '0')} at offset ${pos}`);
+    if (p + 4 > cd.length) fail('reading header signature', centralStart + p);
+    const sig = cd.readUInt32LE(p);
+    if (!KNOWN_SIGNATURES.has(sig)) fail(`bad signature: 0x${sig.toString(16).padStart(8, '0')} at offset ${centralStart + p}`);
     if (sig === (zip64 ? SIG_ZIP64_EOCD : SIG_EOCD)) break;
-    const h = await src.read(pos + 4, 42);
-    if (h.length !== 42) fail('reading central dir header', pos);
-    const nameLen = h.readUInt16LE(24);
-    const extraLen = h.readUInt16LE(26);
-    const commentLen = h.readUInt16LE(28);
-    const varLen = nameLen + extraLen + commentLen;
-    const vars = await src.read(pos + 46, varLen);
-    if (vars.length !== varLen) fail('reading central dir header', pos);
-    let extra: Buffer = Buffer.from(vars.subarray(nameLen, nameLen + extraLen));
-    let usize = h.readUInt32LE(20);
-    let csize = h.readUInt32LE(16);
-    let offset = h.readUInt32LE(38);
+    if (p + 46 > cd.length) fail('reading central dir header', centralStart + p);
+    const nameLen = cd.readUInt16LE(p + 28);
+    const extraLen = cd.readUInt16LE(p + 30);
+    const commentLen = cd.readUInt16LE(p + 32);
+    const v = p + 46;
+    if (v + nameLen + extraLen + commentLen > cd.length) fail('reading central dir header', centralStart + p);
+    // Sources never reuse the buffers they return, so views are safe to keep.
+    let extra: Buffer = extraLen ? cd.subarray(v + nameLen, v + nameLen + extraLen) : empty;
+    let usize = cd.readUInt32LE(p + 24);
+    let csize = cd.readUInt32LE(p + 20);
+    let offset = cd.readUInt32LE(p + 42);
     if (zip64 && extraLen) {
-      const r = extractZip64(extra, [usize, csize, offset, h.readUInt16LE(30)], true);
+      const r = extractZip64(extra, [usize, csize, offset, cd.readUInt16LE(p + 34)], true);
       extra = r.extra;
       [usize, csize, offset] = r.values;
     }
-    const method = h.readUInt16LE(6);
+    const method = cd.readUInt16LE(p + 10);
     if (usize !== csize && method === STORED) usize = csize;
     entries.push({
       index: entries.length,
-      versionMadeBy: h[0],
-      fileAttributeFormat: h[1],
-      versionNeeded: h.readUInt16LE(2),
-      bitFlag: h.readUInt16LE(4),
+      versionMadeBy: cd[p + 4],
+      fileAttributeFormat: cd[p + 5],
+      versionNeeded: cd.readUInt16LE(p + 6),
+      bitFlag: cd.readUInt16LE(p + 8),
       method,
-      lastMod: h.readUInt32LE(8),
-      crc32: h.readUInt32LE(12),
+      lastMod: cd.readUInt32LE(p + 12),
+      crc32: cd.readUInt32LE(p + 16),
       compressedSize: csize,
       uncompressedSize: usize,
-      name: Buffer.from(vars.subarray(0, nameLen)),
+      name: cd.subarray(v, v + nameLen),
       extra,
-      comment: Buffer.from(vars.subarray(nameLen + extraLen)),
-      internalAttrs: h.readUInt16LE(32),
-      externalAttrs: h.readUInt32LE(34),
+      comment: commentLen ? cd.subarray(v + nameLen + extraLen, v + nameLen + extraLen + commentLen) : empty,
+      internalAttrs: cd.readUInt16LE(p + 36),
+      externalAttrs: cd.readUInt32LE(p + 38),
       localHeaderOffset: offset,
     });
-    pos += 46 + varLen;
+    p = v + nameLen + extraLen + commentLen;
   }
   return { entries, comment, eocdOffset, zip64, centralStart, zip64VersionMadeBy, zip64VersionNeeded };
 }
 
 /** Read an entry's local header (Archive::Zip's _seekToLocalHeader, which retries at the
  *  offset shifted by the archive's prefix). */
-export async function readLocalHeader(src: Source, zip: ZipArchive, e: CentralEntry): Promise<LocalHeader> {
+export function readLocalHeader(src: Source, zip: ZipArchive, e: CentralEntry): LocalHeader {
   let offset = e.localHeaderOffset;
-  const sigAt = async (o: number) => {
-    const b = await src.read(o, 4);
-    return b.length === 4 && b.readUInt32LE(0) === SIG_LOCAL;
-  };
-  if (!(await sigAt(offset))) {
-    if (zip.eocdOffset && (await sigAt(offset + zip.eocdOffset))) offset += zip.eocdOffset;
-    else fail(`no local header for ${e.name.toString('latin1')}`, offset);
+  let h = src.readSync(offset, 30 + e.name.length + 64);
+  if (!(h.length >= 30 && h.readUInt32LE(0) === SIG_LOCAL)) {
+    const retry = zip.eocdOffset ? src.readSync(offset + zip.eocdOffset, 30 + e.name.length + 64) : undefined;
+    if (retry && retry.length >= 30 && retry.readUInt32LE(0) === SIG_LOCAL) {
+      offset += zip.eocdOffset;
+      h = retry;
+    } else fail(`no local header for ${e.name.toString('latin1')}`, offset);
   }
-  const h = await src.read(offset + 4, 26);
-  if (h.length !== 26) fail('reading local file header', offset);
-  const nameLen = h.readUInt16LE(22);
-  const extraLen = h.readUInt16LE(24);
-  const vars = await src.read(offset + 30, nameLen + extraLen);
-  if (vars.length !== nameLen + extraLen) fail('reading local file header', offset);
-  let extra: Buffer = Buffer.from(vars.subarray(nameLen));
-  let usize = h.readUInt32LE(18);
-  let csize = h.readUInt32LE(14);
+  const nameLen = h.readUInt16LE(26);
+  const extraLen = h.readUInt16LE(28);
+  let vars = h;
+  let v = 30;
+  if (h.length < 30 + nameLen + extraLen) {
+    vars = src.readSync(offset + 30, nameLen + extraLen);
+    v = 0;
+    if (vars.length < nameLen + extraLen) fail('reading local file header', offset);
+  }
+  let extra: Buffer = extraLen ? vars.subarray(v + nameLen, v + nameLen + extraLen) : EMPTY;
+  let usize = h.readUInt32LE(22);
+  let csize = h.readUInt32LE(18);
   let zip64 = false;
   if (zip.zip64 && extraLen) {
     const r = extractZip64(extra, [usize, csize], false);
@@ -274,14 +279,14 @@ export async function readLocalHeader(src: Source, zip: ZipArchive, e: CentralEn
   }
   return {
     offset,
-    versionNeeded: h.readUInt16LE(0),
-    bitFlag: h.readUInt16LE(2),
-    method: h.readUInt16LE(4),
-    lastMod: h.readUInt32LE(6),
-    crc32: h.readUInt32LE(10),
+    versionNeeded: h.readUInt16LE(4),
+    bitFlag: h.readUInt16LE(6),
+    method: h.readUInt16LE(8),
+    lastMod: h.readUInt32LE(10),
+    crc32: h.readUInt32LE(14),
     compressedSize: csize,
     uncompressedSize: usize,
-    name: Buffer.from(vars.subarray(0, nameLen)),
+    name: vars.subarray(v, v + nameLen),
     extra,
     dataOffset: offset + 30 + nameLen + extraLen,
     zip64,
@@ -290,15 +295,15 @@ export async function readLocalHeader(src: Source, zip: ZipArchive, e: CentralEn
 
 /** Archive::Zip's _readDataDescriptor: crc, compressed and uncompressed size after the data,
  *  with or without the optional signature. */
-export async function readDataDescriptor(src: Source, at: number, zip64: boolean, crcBefore: number): Promise<{ crc32: number; compressedSize: number; uncompressedSize: number }> {
-  const sig = await readExact(src, at, 4, 'data descriptor');
+export function readDataDescriptor(src: Source, at: number, zip64: boolean, crcBefore: number): { crc32: number; compressedSize: number; uncompressedSize: number } {
+  const sig = readExactSync(src, at, 4, 'data descriptor');
   const s = sig.readUInt32LE(0);
   const size = zip64 ? 20 : 12;
   if (s === SIG_DATA_DESCRIPTOR && s !== crcBefore) {
-    const d = await readExact(src, at + 4, size, 'data descriptor');
+    const d = readExactSync(src, at + 4, size, 'data descriptor');
     return zip64 ? { crc32: d.readUInt32LE(0), compressedSize: u64(d, 4), uncompressedSize: u64(d, 12) } : { crc32: d.readUInt32LE(0), compressedSize: d.readUInt32LE(4), uncompressedSize: d.readUInt32LE(8) };
   }
-  const d = await readExact(src, at + 4, size - 4, 'data descriptor');
+  const d = readExactSync(src, at + 4, size - 4, 'data descriptor');
   return zip64 ? { crc32: s, compressedSize: u64(d, 0), uncompressedSize: u64(d, 8) } : { crc32: s, compressedSize: d.readUInt32LE(0), uncompressedSize: d.readUInt32LE(4) };
 }
 
@@ -308,7 +313,15 @@ const ARCHIVE_ZIP_FLOOR = 31.68606;
 
 /** Archive::Zip's _unixToDosTime (in UTC). Out-of-range years wrap into the high bits exactly
  *  as Perl's unsigned sum does (the result is the low 32 bits). */
+let lastDos: [number, number] | undefined;
 export function dosTime(seconds: number): number {
+  if (lastDos && lastDos[0] === seconds) return lastDos[1]; // every member usually gets the same T
+  const dos = computeDosTime(seconds);
+  lastDos = [seconds, dos];
+  return dos;
+}
+
+function computeDosTime(seconds: number): number {
   let t = seconds;
   if (!t || t < ARCHIVE_ZIP_FLOOR) t = Math.trunc(ARCHIVE_ZIP_FLOOR);
   const g = gmtime(t);
@@ -431,8 +444,10 @@ export function perlNameBytes(name: string, bitFlag: number): Buffer {
   return bitFlag & FLAG_UTF8 ? Buffer.from(name, 'utf8') : Buffer.from(name, 'latin1');
 }
 
-/** A key whose byte order is Perl's `cmp` order (by code point) for such names: UTF-8
- *  preserves code point order. */
-export function perlSortKey(name: string): Buffer {
-  return Buffer.from(name, 'utf8');
+/** A string whose JavaScript (UTF-16 code unit) order is Perl's `cmp` order (code points) of
+ *  `name`: the name itself, unless it holds characters beyond the BMP, whose surrogate pairs
+ *  would sort below U+E000..U+FFFF; then its UTF-8 bytes as latin1 (UTF-8 keeps code point
+ *  order). */
+export function perlSortKey(name: string): string {
+  return /[\ud800-\udfff]/.test(name) ? Buffer.from(name, 'utf8').toString('latin1') : name;
 }
