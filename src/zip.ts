@@ -31,10 +31,8 @@ export const SAFE_EPOCH = 315576060;
 const EMPTY = Buffer.alloc(0);
 const KNOWN_SIGNATURES = new Set([SIG_CENTRAL, SIG_LOCAL, SIG_EOCD, SIG_DATA_DESCRIPTOR, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR]);
 
-export interface CentralEntry {
-  index: number;
-  versionMadeBy: number;
-  fileAttributeFormat: number;
+/** Fields that local headers and central directory records share. */
+export interface HeaderFields {
   versionNeeded: number;
   bitFlag: number;
   method: number;
@@ -42,9 +40,15 @@ export interface CentralEntry {
   crc32: number;
   compressedSize: number;
   uncompressedSize: number;
-  /** File name bytes as stored in the central directory. */
+  /** File name bytes as stored in this header. */
   name: Buffer;
   extra: Buffer;
+}
+
+export interface CentralEntry extends HeaderFields {
+  index: number;
+  versionMadeBy: number;
+  fileAttributeFormat: number;
   comment: Buffer;
   internalAttrs: number;
   externalAttrs: number;
@@ -66,17 +70,8 @@ export interface ZipArchive {
   zip64VersionNeeded: number;
 }
 
-export interface LocalHeader {
+export interface LocalHeader extends HeaderFields {
   offset: number;
-  versionNeeded: number;
-  bitFlag: number;
-  method: number;
-  lastMod: number;
-  crc32: number;
-  compressedSize: number;
-  uncompressedSize: number;
-  name: Buffer;
-  extra: Buffer;
   dataOffset: number;
   /** A zip64 extended-information field was found (and removed) in a zip64 archive. */
   zip64: boolean;
