@@ -9,18 +9,18 @@
 export interface OptionSpec {
   /** Long name first, then aliases (single letters are usable as bundled -x). */
   names: string[];
-  kind: 'flag' | 'negatable' | 'string' | 'integer';
+  kind: 'flag' | 'negatable' | 'string' | 'integer' | 'list';
   key: string;
 }
 
 export interface ParsedArgs {
-  values: Record<string, string | number | boolean>;
+  values: Record<string, string | number | boolean | string[]>;
   operands: string[];
   errors: string[];
 }
 
 export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[]): ParsedArgs {
-  const values: Record<string, string | number | boolean> = {};
+  const values: Record<string, string | number | boolean | string[]> = {};
   const operands: string[] = [];
   const errors: string[] = [];
 
@@ -39,6 +39,8 @@ export function parseArgs(argv: readonly string[], specs: readonly OptionSpec[])
         return false;
       }
       values[spec.key] = Number(raw);
+    } else if (spec.kind === 'list') {
+      values[spec.key] = [...((values[spec.key] as string[] | undefined) ?? []), raw];
     } else {
       values[spec.key] = raw;
     }

@@ -23,7 +23,9 @@ export interface FileReport {
   /** The handler that processed (or would have processed) the file. */
   handler?: string;
   /** Why the file was not processed, if it was not. */
-  skipped?: 'disabled' | 'no-handler' | 'not-a-file';
+  skipped?: 'disabled' | 'no-handler' | 'not-a-file' | 'hard-link' | 'unwritable';
+  /** For skipped 'hard-link': the name that was processed for this inode. */
+  linkOf?: string;
   changed: boolean;
   warnings: string[];
   /** Verbose diagnostics from the handler. */
