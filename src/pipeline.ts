@@ -45,8 +45,15 @@ function describe(e: unknown): string {
 export async function normalizeFile(path: string, options: RunOptions): Promise<FileReport> {
   const report: FileReport = { path, changed: false, warnings: [], info: [], exitCode: 0 };
   let st: fs.Stats;
+  let target = path;
   try {
-    st = fs.statSync(path);
+    // One lstat serves the symlink check, the file-type check and, at commit, the attributes.
+    st = fs.lstatSync(path);
+    if (st.isSymbolicLink()) {
+      // Symlinks given on the command line are followed: the file they point to is replaced.
+      target = fs.realpathSync(path);
+      st = fs.statSync(target);
+    }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
       report.error = 'Does not exist';
@@ -89,9 +96,7 @@ export async function normalizeFile(path: string, options: RunOptions): Promise<
       warn: (m) => report.warnings.push(m),
       info: (m) => report.info.push(m),
     };
-    // Symlinks given on the command line are followed: the file they point to is replaced.
-    const target = fs.lstatSync(path).isSymbolicLink() ? fs.realpathSync(path) : path;
-    sink = options.check ? new DiscardSink() : new TempFileSink(target);
+    sink = options.check ? new DiscardSink() : new TempFileSink(target, st);
     const changed = await handler.normalize(src, sink, ctx);
     await src.close();
     src = undefined;

@@ -9,6 +9,7 @@
 import { Worker } from 'node:worker_threads';
 import { normalizeFile, type FileReport, type RunOptions } from './pipeline.js';
 import { handlerByName } from './registry.js';
+import { syncRenames } from './replace.js';
 
 /** What a worker needs to rebuild RunOptions (functions and sets do not cross threads). */
 export interface WorkerOptions {
@@ -39,6 +40,7 @@ export async function runFiles(paths: readonly string[], options: RunOptions, jo
       reports[i] = await normalizeFile(p, options);
       onReport?.(i, reports[i]);
     }
+    syncRenames();
     return reports;
   }
   const workerUrl = new URL('./worker.js', import.meta.url);

@@ -3,8 +3,8 @@
  *
  * A normalized file is written to a temporary file beside the target (same directory, so
  * the rename cannot cross file systems), given the target's mode, owner and times, fsynced,
- * then renamed over the target. If anything fails, the temporary file is removed and the
- * target is untouched.
+ * then renamed over the target; the directory is fsynced once per batch (syncRenames). If
+ * anything fails, the temporary file is removed and the target is untouched.
  *
  * Hard links: renaming would detach this name from its other links, so for a file with
  * more than one link the fsynced temporary file is copied back into the original inode
@@ -25,7 +25,11 @@ export class TempFileSink implements Sink {
   private bufferedBytes = 0;
   tempPath: string | undefined;
 
-  constructor(private readonly target: string) {}
+  /** `stat` is the target's stat taken before reading it: its mode, owner and times are kept. */
+  constructor(
+    private readonly target: string,
+    private readonly stat?: fs.Stats,
+  ) {}
 
   private open(): number {
     if (this.fd === undefined) {
@@ -69,7 +73,7 @@ export class TempFileSink implements Sink {
   /** Finish the temporary file and put it in place of the target. */
   commit(): void {
     const fd = this.open(); // an empty output still replaces the target
-    const st = fs.statSync(this.target);
+    const st = this.stat ?? fs.statSync(this.target);
     try {
       this.flush();
       try {
@@ -93,7 +97,7 @@ export class TempFileSink implements Sink {
     } else {
       fs.utimesSync(temp, st.atime, st.mtime);
       fs.renameSync(temp, this.target);
-      syncDirectory(path.dirname(this.target));
+      renamedIn.add(path.dirname(this.target));
     }
     this.tempPath = undefined;
   }
@@ -139,6 +143,19 @@ function copyIntoInode(from: string, target: string): void {
     fs.closeSync(input);
     fs.closeSync(output);
   }
+}
+
+/** Directories where a rename happened since the last syncRenames(). */
+const renamedIn = new Set<string>();
+
+/**
+ * Make the renames durable: fsync each directory that had one, once. Callers run it after a
+ * file or a batch of files (a crash before it can lose a rename, never a file's content: the
+ * temporary file was fsynced before the rename).
+ */
+export function syncRenames(): void {
+  for (const dir of renamedIn) syncDirectory(dir);
+  renamedIn.clear();
 }
 
 function syncDirectory(dir: string): void {
