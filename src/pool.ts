@@ -6,6 +6,8 @@
  * not hold up a whole share. Each inode appears once in the input (src/walk.ts), so two workers
  * never rewrite the same file.
  */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { normalizeFile, type FileReport, type RunOptions } from './pipeline.js';
 import { handlerByName } from './registry.js';
@@ -35,7 +37,9 @@ const MIN_FILES_FOR_WORKERS = 64;
 
 export async function runFiles(paths: readonly string[], options: RunOptions, jobs: number, onReport?: (index: number, r: FileReport) => void): Promise<FileReport[]> {
   const reports: FileReport[] = new Array(paths.length);
-  if (jobs <= 1 || paths.length < MIN_FILES_FOR_WORKERS) {
+  const workerUrl = new URL('./worker.js', import.meta.url);
+  // Run from TypeScript sources (the test runner) there is no compiled worker: stay in-thread.
+  if (jobs <= 1 || paths.length < MIN_FILES_FOR_WORKERS || !existsSync(fileURLToPath(workerUrl))) {
     for (const [i, p] of paths.entries()) {
       reports[i] = await normalizeFile(p, options);
       onReport?.(i, reports[i]);
@@ -43,7 +47,6 @@ export async function runFiles(paths: readonly string[], options: RunOptions, jo
     syncRenames();
     return reports;
   }
-  const workerUrl = new URL('./worker.js', import.meta.url);
   const workerData = toWorkerOptions(options);
   let next = 0;
   const workers = Array.from({ length: Math.min(jobs, Math.ceil(paths.length / CHUNK)) }, () => new Worker(workerUrl, { workerData }));
