@@ -70,7 +70,7 @@ export async function normalizeFile(path: string, options: RunOptions): Promise<
   }
 
   let src: FileSource | undefined;
-  let sink: (Sink & { commit?: () => void; abort?: () => void }) | undefined;
+  let sink: (Sink & { commit?: () => Promise<void>; abort?: () => void }) | undefined;
   try {
     src = await FileSource.open(path);
     let handler = options.forced;
@@ -100,7 +100,7 @@ export async function normalizeFile(path: string, options: RunOptions): Promise<
     const changed = await handler.normalize(src, sink, ctx);
     await src.close();
     src = undefined;
-    if (changed) sink.commit?.();
+    if (changed) await sink.commit?.();
     else sink.abort?.();
     report.changed = changed;
   } catch (e) {

@@ -31,7 +31,22 @@ export function fromWorkerOptions(o: WorkerOptions): RunOptions {
   return { timestamp: o.timestamp, clamp: o.clamp, enabled: new Set(o.enabled), verbose: o.verbose, forced: o.forced ? handlerByName(o.forced) : undefined, check: o.check };
 }
 
-const CHUNK = 16;
+const CHUNK = 256;
+/** Files in flight per thread: while one waits for its fsync, others are read and normalized.
+ *  Each path is a distinct inode, so files in flight never touch each other. */
+const IN_FLIGHT = 8;
+
+/** Normalize `paths` with up to IN_FLIGHT files in flight; reports are delivered by index. */
+export async function normalizeAll(paths: readonly string[], options: RunOptions, done: (index: number, r: FileReport) => void): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < paths.length) {
+      const i = next++;
+      done(i, await normalizeFile(paths[i], options));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, paths.length) }, lane));
+}
 /** Below this many files, starting threads costs more than it saves. */
 const MIN_FILES_FOR_WORKERS = 64;
 
@@ -40,10 +55,10 @@ export async function runFiles(paths: readonly string[], options: RunOptions, jo
   const workerUrl = new URL('./worker.js', import.meta.url);
   // Run from TypeScript sources (the test runner) there is no compiled worker: stay in-thread.
   if (jobs <= 1 || paths.length < MIN_FILES_FOR_WORKERS || !existsSync(fileURLToPath(workerUrl))) {
-    for (const [i, p] of paths.entries()) {
-      reports[i] = await normalizeFile(p, options);
-      onReport?.(i, reports[i]);
-    }
+    await normalizeAll(paths, options, (i, r) => {
+      reports[i] = r;
+      onReport?.(i, r);
+    });
     syncRenames();
     return reports;
   }

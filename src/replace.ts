@@ -70,8 +70,9 @@ export class TempFileSink implements Sink {
     this.bufferedBytes = 0;
   }
 
-  /** Finish the temporary file and put it in place of the target. */
-  commit(): void {
+  /** Finish the temporary file and put it in place of the target. The fsync runs on libuv's
+   *  thread pool, so other files can be worked on meanwhile. */
+  async commit(): Promise<void> {
     const fd = this.open(); // an empty output still replaces the target
     const st = this.stat ?? fs.statSync(this.target);
     try {
@@ -84,7 +85,7 @@ export class TempFileSink implements Sink {
       }
       // After chown, which clears set-uid/set-gid bits.
       fs.fchmodSync(fd, st.mode & 0o7777);
-      fs.fsyncSync(fd);
+      await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
     } finally {
       fs.closeSync(fd);
       this.fd = undefined;
@@ -95,8 +96,9 @@ export class TempFileSink implements Sink {
       fs.utimesSync(this.target, st.atime, st.mtime);
       fs.unlinkSync(temp);
     } else {
-      fs.utimesSync(temp, st.atime, st.mtime);
-      fs.renameSync(temp, this.target);
+      // On the thread pool too: a rename can wait for the journal behind other files' fsyncs.
+      await fs.promises.utimes(temp, st.atime, st.mtime);
+      await fs.promises.rename(temp, this.target);
       renamedIn.add(path.dirname(this.target));
     }
     this.tempPath = undefined;
