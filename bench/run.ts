@@ -159,19 +159,35 @@ function main(): void {
   }
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'snd-bench-'));
   try {
+    // Three alternating runs of each tool, each on a fresh copy flushed to disk first (so no
+    // run pays for another's writeback); medians are reported.
+    const RUNS = Number(process.env.SND_BENCH_RUNS ?? 3);
     const copies: Record<string, string[]> = {};
-    for (const who of ['perl', 'ours']) {
+    const fresh = (who: string) => {
+      fs.rmSync(path.join(work, who), { recursive: true, force: true });
       spawnSync('cp', ['-a', CORPUS, path.join(work, who)]);
       copies[who] = listFiles(path.join(work, who));
+      spawnSync('sync');
+    };
+    const perlRuns: Measure[] = [];
+    const oursRuns: Measure[] = [];
+    for (let r = 0; r < RUNS; r++) {
+      fresh('perl');
+      // Perl as it is used on a tree: find | xargs, 500 paths per run.
+      perlRuns.push(measure(PERL, copies.perl));
+      fresh('ours');
+      // Ours: the tree itself, one process, worker threads.
+      oursRuns.push(timeOne(OURS, [...ARGS, path.join(work, 'ours')]));
     }
-    // Flush the copies now, so neither tool pays for their writeback.
-    spawnSync('sync');
+    const median = (ms: Measure[]): Measure => {
+      const sorted = [...ms].sort((a, b) => a.wall - b.wall);
+      return sorted[Math.floor(sorted.length / 2)];
+    };
+    const perl = median(perlRuns);
+    const ours = median(oursRuns);
     const bytes = copies.ours.reduce((n, f) => n + fs.statSync(f).size, 0);
-    console.log(`corpus: ${copies.ours.length} files, ${(bytes / 1e6).toFixed(1)} MB (${CORPUS})`);
-    // Perl as it is used on a tree: find | xargs, 500 paths per run. Ours: the tree itself.
-    const perl = measure(PERL, copies.perl);
-    spawnSync('sync'); // Perl's writes are not flushed; ours fsync, which would pay for them
-    const ours = timeOne(OURS, [...ARGS, path.join(work, 'ours')]);
+    console.log(`corpus: ${copies.ours.length} files, ${(bytes / 1e6).toFixed(1)} MB (${CORPUS}); median of ${RUNS} runs each`);
+    console.log(`  perl walls: ${perlRuns.map((m) => m.wall.toFixed(2)).join(', ')} s; ours walls: ${oursRuns.map((m) => m.wall.toFixed(2)).join(', ')} s`);
     const differ = copies.ours.filter((f, i) => !fs.readFileSync(f).equals(fs.readFileSync(copies.perl[i])));
     // A difference counts against parity only where one of our handlers claims the file name;
     // other files are ones the Perl tool handles and this build does not yet (listed, by extension).

@@ -141,3 +141,28 @@ export function standardArgSets(extra: string[] = []): string[][] {
     [...extra, '-T', '2000000000'],
   ];
 }
+
+/**
+ * Run `fn` while `target` (a file or directory) cannot be written, even by root: chmod for
+ * ordinary users, `chattr +i` for root. Returns false (after printing why) when that is not
+ * possible here, so the caller can skip.
+ */
+export function whileUnwritable(target: string, fn: () => void): boolean {
+  const root = process.getuid?.() === 0;
+  const mode = fs.statSync(target).mode & 0o7777;
+  if (root) {
+    if (spawnSync('chattr', ['+i', target]).status !== 0) {
+      console.warn('skipped: chattr +i is not supported here, so nothing is unwritable for root');
+      return false;
+    }
+  } else {
+    fs.chmodSync(target, mode & ~0o222);
+  }
+  try {
+    fn();
+  } finally {
+    if (root) spawnSync('chattr', ['-i', target]);
+    else fs.chmodSync(target, mode);
+  }
+  return true;
+}
