@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { missing, PERL_TOOL, runBin, sh, tempDir, UPSTREAM, FIXTURE_T, whileUnwritable } from './lib/helpers.js';
+import { BIN, missing, PERL_TOOL, runBin, sh, tempDir, UPSTREAM, FIXTURE_T, whileUnwritable } from './lib/helpers.js';
 
 /** A tree with formats the Perl tool handles, in nested directories, with links. */
 function makeTree(): string {
@@ -170,5 +170,13 @@ describe('JSON report', () => {
   it('prints no progress bar when stderr is not a terminal', () => {
     const root = makeTree();
     expect(runBin(['-T', String(FIXTURE_T), root]).stderr).not.toContain('\r');
+  });
+
+  it.skipIf(missing('script'))('draws a progress bar on a terminal, and none when CI is set', () => {
+    const root = makeTree();
+    // script(1) runs the command on a pseudo-terminal and copies what it writes.
+    const onTty = (env: string) => sh(`${env} script -qec "node '${BIN}' -T ${FIXTURE_T} '${root}'" /dev/null`);
+    expect(onTty('env -u CI')).toMatch(/\r\[#+ *\] \d+\/\d+/);
+    expect(onTty('CI=true')).not.toMatch(/\[#+ *\] \d+\/\d+/);
   });
 });
