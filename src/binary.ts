@@ -44,15 +44,6 @@ export function zeroPad(value: number, radix: 8 | 16, width: number, what: strin
   return s.padStart(width, '0');
 }
 
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return Buffer.compare(a, b) === 0;
-}
-
-/** Index of `needle` in `hay` from `from`, or -1 (latin1 view, so any byte works). */
-export function indexOfBytes(hay: Buffer, needle: string | Buffer, from = 0): number {
-  return hay.indexOf(needle, from, 'latin1');
-}
-
 /**
  * Appends little-endian fields and byte strings into 1 MiB blocks, so that writing thousands of
  * small records (zip headers) allocates a few large buffers instead of many small ones. Large
