@@ -122,7 +122,7 @@ export class FileSource implements Source {
 
 const WINDOW = 1 << 16;
 /** Files up to this size are read whole once a handler has claimed them (FileSource.preload). */
-export const PRELOAD_LIMIT = 32 << 20;
+export const PRELOAD_LIMIT = 8 << 20; // 8 files in flight per thread: at most 64 MiB preloaded per thread
 const SMALL_READ = 4096;
 
 function readFully(fd: number, buf: Buffer, position: number): number {
