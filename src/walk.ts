@@ -12,7 +12,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import picomatch from 'picomatch';
+import { createRequire } from 'node:module';
+
+// picomatch is loaded only when --exclude is used (it costs ~10 ms at every start otherwise).
+const requireLazy = createRequire(import.meta.url);
 
 export interface Target {
   path: string;
@@ -26,6 +29,7 @@ export type Excluder = (fullPath: string, relative: string) => boolean;
 
 export function makeExcluder(globs: readonly string[]): Excluder {
   if (globs.length === 0) return () => false;
+  const picomatch = requireLazy('picomatch') as typeof import('picomatch');
   const matchers = globs.map((g) => {
     const m = picomatch(g, { dot: true });
     return g.includes('/') ? (full: string, rel: string) => m(rel) || m(full) : (full: string) => m(path.basename(full));
