@@ -40,12 +40,11 @@ interface Measure {
 function measure(cmd: string, files: string[]): Measure {
   const m: Measure = { wall: 0, cpu: 0, maxRssMb: 0, failures: 0 };
   for (let i = 0; i < files.length; i += BATCH) {
-    const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...ARGS, ...files.slice(i, i + BATCH)], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    const last = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);
-    m.wall += last[0];
-    m.cpu += last[1] + last[2];
-    m.maxRssMb = Math.max(m.maxRssMb, last[3] / 1024);
-    if (r.status !== 0) m.failures++;
+    const one = timeOne(cmd, [...ARGS, ...files.slice(i, i + BATCH)]);
+    m.wall += one.wall;
+    m.cpu += one.cpu;
+    m.maxRssMb = Math.max(m.maxRssMb, one.maxRssMb);
+    m.failures += one.failures;
   }
   return m;
 }
@@ -84,6 +83,7 @@ else:
   }
 }
 
+/** One command under /usr/bin/time: wall, user+system CPU, peak RSS. */
 function timeOne(cmd: string, args: string[]): Measure {
   const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', cmd, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
   const last = r.stderr.trim().split('\n').pop()!.split(' ').map(Number);

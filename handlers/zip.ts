@@ -20,7 +20,7 @@
  */
 import { inflateRawSync } from 'node:zlib';
 import { extensionMatcher, type Handler, type HandlerContext } from '../src/handler.js';
-import { CompareSink, type Sink, type Source } from '../src/io.js';
+import { CompareSink, forEachChunk, type Sink, type Source } from '../src/io.js';
 import { ByteWriter, crc32 } from '../src/binary.js';
 import { FormatError } from '../src/errors.js';
 import {
@@ -367,12 +367,9 @@ async function deflateLikePerl(data: Buffer): Promise<Buffer> {
 
 async function crcOfRange(src: Source, offset: number, length: number): Promise<number> {
   let crc = 0;
-  for (let done = 0; done < length; ) {
-    const chunk = await src.read(offset + done, Math.min(1 << 20, length - done));
-    if (chunk.length === 0) throw new FormatError('unexpected end of archive', offset + done);
+  await forEachChunk(src, offset, length, (chunk) => {
     crc = crc32(chunk, crc);
-    done += chunk.length;
-  }
+  });
   return crc;
 }
 

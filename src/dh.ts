@@ -15,15 +15,12 @@ import { DEFAULT_ENABLED } from './registry.js';
 import type { FileReport, RunOptions } from './pipeline.js';
 import { runFiles } from './pool.js';
 import { parseInteger } from './options.js';
+import { listFiles } from './walk.js';
+import type { Output } from './cli.js';
 
 const TOOL = 'dh_strip_nondeterminism';
 
 class DhError extends Error {}
-
-export interface DhIO {
-  out(line: string): void;
-  err(line: string): void;
-}
 
 interface DhOptions {
   verbose: boolean;
@@ -186,27 +183,21 @@ export function nonBinnmuEpoch(changelog: string): number {
   return Date.UTC(Number(d[3]), month, Number(d[1]), Number(d[4]), Number(d[5]), Number(d[6])) / 1000 - offset;
 }
 
-/** Files debhelper's File::Find walk would hand to the normalizers, in a stable order. */
-function packageFiles(dir: string, excludes: string[], seen: Set<string>): string[] {
-  const out: string[] = [];
-  const walk = (d: string) => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => Buffer.compare(Buffer.from(a.name), Buffer.from(b.name)))) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      if (!e.isFile()) continue;
-      if (excludes.some((x) => p.includes(x))) continue;
-      const st = fs.statSync(p);
-      const key = `${st.ino}.${st.dev}`;
-      if (st.nlink > 1 && seen.has(key)) continue;
-      seen.add(key);
-      out.push(p);
-    }
-  };
-  walk(dir);
-  return out;
+/** Files debhelper's File::Find walk would hand to the normalizers, in a stable order: no
+ *  symlinks, no path containing a -X string, one name per hard-linked inode. (Excluding a
+ *  directory whose path holds the string is the same as excluding each file below it.) */
+function packageFiles(dir: string, excludes: string[]): string[] {
+  const seen = new Set<string>();
+  return listFiles(dir, (full) => excludes.some((x) => full.includes(x))).filter((p) => {
+    const st = fs.statSync(p);
+    const key = `${st.ino}.${st.dev}`;
+    if (st.nlink > 1 && seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
-export async function dhMain(argv: string[], env: NodeJS.ProcessEnv, io: DhIO): Promise<number> {
+export async function dhMain(argv: string[], env: NodeJS.ProcessEnv, io: Output): Promise<number> {
   try {
     const o: DhOptions = { verbose: !!env.DH_VERBOSE, noAct: !!env.DH_NO_ACT, packages: [], explicit: false, indep: false, arch: false, excluded: new Set(), excludes: [] };
     let control: ControlInfo | undefined;
@@ -257,8 +248,7 @@ export async function dhMain(argv: string[], env: NodeJS.ProcessEnv, io: DhIO): 
       const dir = o.tmpdir ?? `debian/${pkg}`;
       if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) continue;
       const candidates: string[] = [];
-      const seen = new Set<string>();
-      for (const f of packageFiles(dir, o.excludes, seen)) {
+      for (const f of packageFiles(dir, o.excludes)) {
         try {
           fs.accessSync(f, fs.constants.W_OK);
         } catch {

@@ -110,7 +110,8 @@ export class FileSource implements Source {
   preload(): void {
     if (this.window.length === this.size || this.size > PRELOAD_LIMIT) return;
     const buf = Buffer.allocUnsafe(this.size);
-    this.window = buf.subarray(0, readFully(this.fd!, buf, 0));
+    this.head.copy(buf); // already read at open
+    this.window = buf.subarray(0, this.head.length + readFully(this.fd!, buf.subarray(this.head.length), this.head.length));
     this.windowStart = 0;
   }
 
@@ -141,16 +142,20 @@ export interface Sink {
   copyFrom(src: Source, offset: number, length: number): Promise<void>;
 }
 
-/** Generic range copy in bounded chunks; sinks without a faster path use it. */
-export async function copyInChunks(sink: Sink, src: Source, offset: number, length: number): Promise<void> {
-  let pos = offset;
-  const end = offset + length;
-  while (pos < end) {
-    const chunk = await src.read(pos, Math.min(COPY_CHUNK, end - pos));
-    if (chunk.length === 0) throw new FormatError('unexpected end of input while copying', pos);
-    await sink.write(chunk);
-    pos += chunk.length;
+/** Visit `length` bytes of `src` from `offset` in chunks of at most 1 MiB (memory stays flat
+ *  however large the range); a source that ends early is a FormatError. */
+export async function forEachChunk(src: Source, offset: number, length: number, visit: (chunk: Buffer) => void | Promise<void>): Promise<void> {
+  for (let done = 0; done < length; ) {
+    const chunk = await src.read(offset + done, Math.min(COPY_CHUNK, length - done));
+    if (chunk.length === 0) throw new FormatError('unexpected end of input', offset + done);
+    await visit(chunk);
+    done += chunk.length;
   }
+}
+
+/** Generic range copy in bounded chunks; sinks without a faster path use it. */
+export function copyInChunks(sink: Sink, src: Source, offset: number, length: number): Promise<void> {
+  return forEachChunk(src, offset, length, (chunk) => sink.write(chunk));
 }
 
 /** Collects the output in memory (archive members, tests). */
@@ -221,14 +226,7 @@ export class CompareSink implements Sink {
   async copyFrom(src: Source, offset: number, length: number): Promise<void> {
     if (this.same && !(src === this.original && offset === this.pos)) {
       // Compare chunk by chunk while copying.
-      let done = 0;
-      while (done < length) {
-        const chunk = await src.read(offset + done, Math.min(1 << 20, length - done));
-        if (chunk.length === 0) throw new FormatError('unexpected end of input while copying', offset + done);
-        await this.write(chunk);
-        done += chunk.length;
-      }
-      return;
+      return forEachChunk(src, offset, length, (chunk) => this.write(chunk));
     }
     this.pos += length;
     await this.inner.copyFrom(src, offset, length);
