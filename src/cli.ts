@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs, type OptionSpec } from './args.js';
 import { UsageError } from './errors.js';
-import { applyNormalizerSpec, resolveTimestamp } from './options.js';
+import { applyNormalizerSpec, parseOwner, resolveTimestamp } from './options.js';
 import { DEFAULT_ENABLED, handlerByName, NORMALIZER_NAMES } from './registry.js';
 import type { FileReport, RunOptions } from './pipeline.js';
 import { runFiles } from './pool.js';
@@ -39,6 +39,8 @@ const SPECS: OptionSpec[] = [
   { names: ['check'], kind: 'flag', key: 'check' },
   { names: ['exclude'], kind: 'list', key: 'exclude' },
   { names: ['json'], kind: 'string', key: 'json' },
+  { names: ['tar-owner'], kind: 'string', key: 'tarOwner' },
+  { names: ['tar-group'], kind: 'string', key: 'tarGroup' },
 ];
 
 export function usage(cmd: string): string {
@@ -50,6 +52,8 @@ const EXTENSIONS = `Also: FILENAME may be a directory (walked recursively; symli
   --check            write nothing; list files that would change; exit 1 if any would, or failed
   --exclude GLOB     skip matching files and directories (repeatable; a GLOB without / matches names)
   --json FILE        write a per-file report as JSON
+  --tar-owner NAME:ID, --tar-group NAME:ID
+                     owner and group of tar and .deb members (default root:0)
 SOURCE_DATE_EPOCH is used as the timestamp when -T is not given.`;
 
 export interface Summary {
@@ -136,7 +140,9 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
       io.out(`${cmd}: Not using a canonical time`);
       io.out(`${cmd}: Using normalizers: ${NORMALIZER_NAMES.filter((n) => enabled.has(n)).join(' ')}`);
     }
-    const options: RunOptions = { timestamp, clamp: v.clamp === true, enabled, verbose, forced, check };
+    const tarOwner = v.tarOwner === undefined ? undefined : parseOwner(v.tarOwner as string, '--tar-owner');
+    const tarGroup = v.tarGroup === undefined ? undefined : parseOwner(v.tarGroup as string, '--tar-group');
+    const options: RunOptions = { timestamp, clamp: v.clamp === true, enabled, verbose, forced, check, tarOwner, tarGroup };
     const started = performance.now();
     const { targets, isTree } = collectTargets(parsed.operands, makeExcluder((v.exclude as string[] | undefined) ?? []));
     const batch = isTree || check || v.json !== undefined;

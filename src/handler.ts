@@ -21,6 +21,9 @@ export interface Handler {
   readonly name: string;
   /** Enabled unless --normalizers says otherwise (Perl: every handler but ar). */
   readonly defaultEnabled: boolean;
+  /** A format the Perl tool does not handle (tar, deb): dh_strip_nondeterminism, a drop-in for
+   *  the Perl helper, leaves these off so packages come out as the Perl tool makes them. */
+  readonly beyondPerl?: boolean;
   /** Does the path look like this format? (Perl's file-name regex.) */
   matchName(path: string): boolean;
   /** Do the first bytes look like this format? (What Perl asks file(1).) `head` holds up to

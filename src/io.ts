@@ -74,15 +74,23 @@ export class FileSource implements Source {
   static async open(path: string): Promise<FileSource> {
     const fd = fs.openSync(path, 'r');
     try {
-      const size = fs.fstatSync(fd).size;
-      const head = Buffer.alloc(Math.min(HEAD_SIZE, size));
-      const got = readFully(fd, head, 0);
-      return new FileSource(fd, size, head.subarray(0, got));
+      return FileSource.fromFd(fd, fs.fstatSync(fd).size);
     } catch (e) {
       fs.closeSync(fd);
       throw e;
     }
   }
+
+  /** A source over an open descriptor of `size` bytes; close() closes it only if `owned`. */
+  static fromFd(fd: number, size: number, owned = true): FileSource {
+    const head = Buffer.alloc(Math.min(HEAD_SIZE, size));
+    const got = readFully(fd, head, 0);
+    const src = new FileSource(fd, size, head.subarray(0, got));
+    src.owned = owned;
+    return src;
+  }
+
+  private owned = true;
 
   async read(offset: number, length: number): Promise<Buffer> {
     return this.readSync(offset, length);
@@ -116,7 +124,7 @@ export class FileSource implements Source {
   }
 
   async close(): Promise<void> {
-    if (this.fd !== undefined) fs.closeSync(this.fd);
+    if (this.fd !== undefined && this.owned) fs.closeSync(this.fd);
     this.fd = undefined;
   }
 }
@@ -235,5 +243,20 @@ export class CompareSink implements Sink {
   /** True if everything written equals the original, byte for byte and in length. */
   get identical(): boolean {
     return this.same && this.pos === this.original.size;
+  }
+}
+
+/** A window of `length` bytes of `src` at `start` (an archive member read in place). */
+export class RangeSource implements Source {
+  constructor(
+    private readonly src: Source,
+    private readonly start: number,
+    readonly size: number,
+  ) {}
+  read(offset: number, length: number): Promise<Buffer> {
+    return this.src.read(this.start + offset, Math.max(0, Math.min(length, this.size - offset)));
+  }
+  readSync(offset: number, length: number): Buffer {
+    return this.src.readSync(this.start + offset, Math.max(0, Math.min(length, this.size - offset)));
   }
 }

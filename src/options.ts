@@ -13,6 +13,23 @@ export interface NormalizeOptions {
   /** Names of enabled normalizers. */
   readonly enabled: ReadonlySet<string>;
   readonly verbose: boolean;
+  /** tar/.deb member owner and group (default root:0 for both). */
+  readonly tarOwner?: Owner;
+  readonly tarGroup?: Owner;
+}
+
+export interface Owner {
+  readonly name: string;
+  readonly id: number;
+}
+
+/** `NAME:ID` (as GNU tar's --owner=NAME:ID); `NAME` alone means id 0 for root only. */
+export function parseOwner(text: string, option: string): Owner {
+  const m = /^([^:]*):(\d+)$/.exec(text) ?? (text === 'root' ? ['', 'root', '0'] : null);
+  if (!m || m[1].length > 31 || /[\0\n]/.test(m[1])) throw new UsageError(`${option}: expected NAME:ID (for example root:0), got "${text}"`);
+  const id = Number(m[2]);
+  if (!Number.isSafeInteger(id)) throw new UsageError(`${option}: id out of range in "${text}"`);
+  return { name: m[1], id };
 }
 
 const INTEGER = /^[-+]?\d+$/;

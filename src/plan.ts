@@ -9,7 +9,7 @@
  */
 import type { Sink, Source } from './io.js';
 
-type Piece = { kind: 'range'; offset: number; length: number } | { kind: 'bytes'; data: Buffer };
+type Piece = { kind: 'range'; offset: number; length: number; from?: Source } | { kind: 'bytes'; data: Buffer };
 
 export class OutputPlan {
   private readonly pieces: Piece[] = [];
@@ -22,11 +22,26 @@ export class OutputPlan {
     if (length <= 0) return;
     this.outputSize += length;
     const last = this.pieces[this.pieces.length - 1];
-    if (last && last.kind === 'range' && last.offset + last.length === offset) {
+    if (last && last.kind === 'range' && !last.from && last.offset + last.length === offset) {
       last.length += length;
       return;
     }
     this.pieces.push({ kind: 'range', offset, length });
+  }
+
+  /** Append `data`, recorded as a source range when the source already holds exactly these
+   *  bytes at this output position (so rewriting a canonical archive reports no change). */
+  put(data: Uint8Array): void {
+    const here = this.src.readSync(this.outputSize, data.length);
+    if (here.length === data.length && Buffer.compare(here, data) === 0) this.copy(this.outputSize, data.length);
+    else this.emit(data);
+  }
+
+  /** Append `length` bytes of another source (a member normalized elsewhere): always a change. */
+  include(from: Source, offset: number, length: number): void {
+    if (length <= 0) return;
+    this.outputSize += length;
+    this.pieces.push({ kind: 'range', offset, length, from });
   }
 
   /** Append new bytes that do not come from the source. */
@@ -51,12 +66,12 @@ export class OutputPlan {
     if (this.src.size === 0) return this.pieces.length > 0;
     if (this.pieces.length !== 1) return true;
     const p = this.pieces[0];
-    return !(p.kind === 'range' && p.offset === 0 && p.length === this.src.size);
+    return !(p.kind === 'range' && !p.from && p.offset === 0 && p.length === this.src.size);
   }
 
   async writeTo(sink: Sink): Promise<void> {
     for (const p of this.pieces) {
-      if (p.kind === 'range') await sink.copyFrom(this.src, p.offset, p.length);
+      if (p.kind === 'range') await sink.copyFrom(p.from ?? this.src, p.offset, p.length);
       else await sink.write(p.data);
     }
   }

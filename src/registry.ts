@@ -16,8 +16,11 @@ import { jar } from '../handlers/jar.js';
 import { jmod } from '../handlers/jmod.js';
 import { zip } from '../handlers/zip.js';
 import { pyzip } from '../handlers/pyzip.js';
+import { tar } from '../handlers/tar.js';
+import { deb } from '../handlers/deb.js';
 
-export const HANDLERS: readonly Handler[] = [ar, cpio, gettext, gzip, jar, jmod, javadoc, bflt, uimage, png, zip, pyzip];
+// deb and tar come first: a .tar.gz is a tar before it is a gzip file.
+export const HANDLERS: readonly Handler[] = [deb, tar, ar, cpio, gettext, gzip, jar, jmod, javadoc, bflt, uimage, png, zip, pyzip];
 
 /** Every normalizer name, sorted (Perl's all_normalizers). */
 export const NORMALIZER_NAMES: readonly string[] = HANDLERS.map((h) => h.name).sort();
@@ -27,3 +30,6 @@ export const DEFAULT_ENABLED: ReadonlySet<string> = new Set(HANDLERS.filter((h) 
 export function handlerByName(name: string): Handler | undefined {
   return HANDLERS.find((h) => h.name === name);
 }
+
+/** The Perl tool's default selection (everything it knows but ar). */
+export const PERL_DEFAULT_ENABLED: ReadonlySet<string> = new Set(HANDLERS.filter((h) => h.defaultEnabled && !h.beyondPerl).map((h) => h.name));

@@ -1,0 +1,79 @@
+/**
+ * Scratch space for handlers that need random access to data they cannot keep in memory: a
+ * decompressed tar (members are written in sorted order, so they are read out of order), or the
+ * normalized bodies of nested members waiting to be written.
+ *
+ * A ScratchFile is created in the temporary directory ($TMPDIR) and unlinked at once, so nothing
+ * is left behind whatever happens to the process; it lives as long as its descriptor. It is
+ * append-only: `append()` returns where the bytes went, `source()` reads everything back.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { FileSource, copyInChunks, type Sink, type Source } from './io.js';
+
+const BUFFER_SIZE = 1 << 20;
+
+export class ScratchFile implements Sink {
+  private fd: number | undefined;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Bytes appended so far (the scratch file's logical size). */
+  size = 0;
+  private view: FileSource | undefined;
+
+  constructor() {
+    const file = path.join(os.tmpdir(), `snd-scratch-${process.pid}-${randomBytes(6).toString('hex')}`);
+    this.fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+    fs.unlinkSync(file);
+  }
+
+  async write(bytes: Uint8Array): Promise<void> {
+    this.append(bytes);
+  }
+
+  copyFrom(src: Source, offset: number, length: number): Promise<void> {
+    return copyInChunks(this, src, offset, length);
+  }
+
+  /** Append bytes; returns their offset in the scratch file. */
+  append(bytes: Uint8Array): number {
+    const at = this.size;
+    this.pending.push(Buffer.from(bytes));
+    this.pendingBytes += bytes.length;
+    this.size += bytes.length;
+    this.view = undefined;
+    if (this.pendingBytes >= BUFFER_SIZE) this.flush();
+    return at;
+  }
+
+  /** Forget everything appended after `size` (a nested member that turned out unchanged). */
+  truncate(size: number): void {
+    this.flush();
+    fs.ftruncateSync(this.fd!, size);
+    this.size = size;
+    this.view = undefined;
+  }
+
+  private flush(): void {
+    if (this.pendingBytes === 0) return;
+    const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+    const start = this.size - this.pendingBytes;
+    for (let off = 0; off < data.length; ) off += fs.writeSync(this.fd!, data, off, data.length - off, start + off);
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /** Everything appended so far, readable at random. Valid until the next append. */
+  source(): Source {
+    this.flush();
+    this.view ??= FileSource.fromFd(this.fd!, this.size, false);
+    return this.view;
+  }
+
+  close(): void {
+    if (this.fd !== undefined) fs.closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
