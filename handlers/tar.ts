@@ -283,8 +283,8 @@ export class TarPlan {
     for (const m of this.members) {
       const size = m.body ? m.body.size : m.size;
       if (m.pax.length) await extension('././@PaxHeader', 'x', formatPax(m.pax));
-      if (m.linkname.length >= 100) await extension('././@LongLink', 'K', Buffer.from(m.linkname + '\0', 'latin1'));
-      if (m.name.length >= 100) await extension('././@LongLink', 'L', Buffer.from(m.name + '\0', 'latin1'));
+      if (m.linkname.length > 100) await extension('././@LongLink', 'K', Buffer.from(m.linkname + '\0', 'latin1'));
+      if (m.name.length > 100) await extension('././@LongLink', 'L', Buffer.from(m.name + '\0', 'latin1'));
       const mtime = T === undefined ? 0 : options.clamp ? Math.min(m.mtime, T) : T;
       const header = { name: m.name, type: m.type, mode: m.mode, uid: owner.id, gid: group.id, size, mtime, linkname: m.linkname };
       await put(gnuHeader({ ...header, uname: owner.name, gname: group.name, devmajor: m.devmajor, devminor: m.devminor }));
@@ -376,21 +376,23 @@ export const tar: Handler = {
   matchName: (path) => TAR_NAME.test(path),
   detect: (head) => compressionOf(head) !== undefined || looksLikeTar(head),
 
+  /** A compressed file is a tar if its first decompressed block is a tar header. A stream too
+   *  broken to give one block is claimed too, so that normalizing reports the corruption. */
   async refine(src: Source): Promise<boolean> {
     const kind = compressionOf(src.readSync(0, 8));
     if (!kind) return true;
-    let first: Buffer;
+    let head: { data: Buffer; ok: boolean };
     if (kind === 'gzip') {
       // In-process: inflate the start of the stream, tolerating the cut.
       try {
-        first = zlib.gunzipSync(src.readSync(0, 1 << 16), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+        head = { data: zlib.gunzipSync(src.readSync(0, 1 << 16), { finishFlush: zlib.constants.Z_SYNC_FLUSH }), ok: true };
       } catch {
-        return false;
+        head = { data: Buffer.alloc(0), ok: false };
       }
     } else {
-      first = await decompressHead(kind, src, BLOCK);
+      head = await decompressHead(kind, src, BLOCK);
     }
-    return looksLikeTar(first.subarray(0, BLOCK));
+    return head.data.length >= BLOCK ? looksLikeTar(head.data) : !head.ok;
   },
 
   normalize: (src, sink, ctx) => normalizeTar(src, sink, ctx),

@@ -119,9 +119,9 @@ async function settle(p: Run, all: Promise<unknown>[]): Promise<void> {
   }
 }
 
-/** The first `length` decompressed bytes (or fewer, if the stream is shorter or broken):
- *  enough for detection, without decompressing the whole input. */
-export async function decompressHead(kind: Compression, src: Source, length: number): Promise<Buffer> {
+/** The first `length` decompressed bytes (fewer if the stream is shorter), and whether the
+ *  stream decoded cleanly that far: enough for detection, without decompressing everything. */
+export async function decompressHead(kind: Compression, src: Source, length: number): Promise<{ data: Buffer; ok: boolean }> {
   const p = run(kind, TOOLS[kind].decompress, `${kind} decompression`);
   const got: Buffer[] = [];
   let have = 0;
@@ -134,9 +134,8 @@ export async function decompressHead(kind: Compression, src: Source, length: num
       break;
     }
   }
-  if (have < length) p.kill();
-  await Promise.allSettled([fed, p.done]);
-  return Buffer.concat(got).subarray(0, length);
+  const [, exit] = await Promise.allSettled([fed, p.done]);
+  return { data: Buffer.concat(got).subarray(0, length), ok: have >= length || exit.status === 'fulfilled' };
 }
 
 /** Compress what `produce` writes, with the fixed settings, into `out`. */

@@ -88,15 +88,14 @@ export function checksumOk(block: Buffer): boolean {
   return stored === u || stored === s;
 }
 
-/** Detection: a first block that is a tar header (ustar/GNU magic or a v7 header whose
- *  checksum and name are plausible). */
+/** Detection: a first block that is a tar header: ustar/GNU magic (a bad checksum is then
+ *  reported when the archive is read), or a v7 header with a valid checksum and a plausible name
+ *  and numeric fields. */
 export function looksLikeTar(head: Buffer): boolean {
   if (head.length < BLOCK || isZeroBlock(head.subarray(0, BLOCK))) return false;
-  if (!checksumOk(head)) return false;
   const magic = head.toString('latin1', 257, 263);
   if (magic === 'ustar\0' || magic === 'ustar ') return true;
-  // v7: no magic; require a non-empty name and octal numeric fields.
-  if (head[0] === 0) return false;
+  if (!checksumOk(head) || head[0] === 0) return false;
   for (const [start, len] of [[100, 8], [108, 8], [116, 8], [124, 12], [136, 12]]) {
     if (!/^[ \0]*[0-7]*[ \0]*$/.test(head.toString('latin1', start, start + len))) return false;
   }
