@@ -222,6 +222,7 @@ export class TarPlan {
   /** Normalize member bodies with their own handlers (and .deb's hooks). */
   async normalizeMembers(hooks: TarHooks = {}): Promise<void> {
     const { detect } = await import('../src/detect.js');
+    const digests = new Map<string, string>();
     for (const m of this.members) {
       if (m.type !== '0') continue;
       const replacement = hooks.content?.(m.name, () => readExactSync(this.src, m.dataOffset, m.size, 'tar member'));
@@ -254,7 +255,14 @@ export class TarPlan {
           hash.update(chunk);
           done += chunk.length;
         }
-        hooks.changed(m.name, hash.digest('hex'));
+        digests.set(m.name, hash.digest('hex'));
+      }
+    }
+    // Every name of a changed file gets its new digest, hard links included.
+    if (hooks.changed) {
+      for (const m of this.members) {
+        const digest = digests.get(m.type === '1' ? m.linkname : m.name);
+        if (digest) hooks.changed(m.name, digest);
       }
     }
   }
