@@ -11,8 +11,11 @@
  *  - jar5k: a 5,000-entry jar, both tools, plus this port alone on 20,000 and 50,000 entries to
  *    show time per entry stays flat (linear time);
  *  - big (only with SND_BENCH_BIG=1, it writes 2 GB): a zip with a 2 GB member, this port's peak
- *    RSS against a small archive's, to show memory does not grow with member size.
- * `npm run bench -- corpus` (or jar5k, big) runs one scenario.
+ *    RSS against a small archive's, to show memory does not grow with member size;
+ *  - tar: a ~1 GB tar.gz of real files, a large real .deb, and tar.zst inputs of 0.25, 1 and 4 GB
+ *    (SND_BENCH_TAR_MAX_GB caps the series) to show peak RSS stays flat as input grows. The Perl
+ *    tool has no tar handler, so this scenario reports throughput and RSS, not ratios.
+ * `npm run bench -- corpus` (or jar5k, big, tar) runs one scenario.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -139,12 +142,108 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_STORED, allowZip64=True) as z
   if (t.status !== 0 || b.failures) process.exitCode = 1;
 }
 
+const sh = (cmd: string, cwd?: string) => {
+  const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8', cwd, maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
+  return r.stdout;
+};
+const mb = (bytes: number) => bytes / 1e6;
+const fmtRow = (label: string, inBytes: number, tarBytes: number, m: Measure) =>
+  `  ${label.padEnd(34)} ${mb(inBytes).toFixed(0).padStart(6)} MB in, ${mb(tarBytes).toFixed(0).padStart(6)} MB tar: ` +
+  `wall ${m.wall.toFixed(1).padStart(6)} s, ${(mb(tarBytes) / m.wall).toFixed(1).padStart(6)} MB/s of tar, peak RSS ${m.maxRssMb.toFixed(0).padStart(4)} MB`;
+
+/** tar.gz of real files, a big real .deb, and a size series for memory flatness. */
+function tarScenario(work: string): void {
+  console.log('\ntar and .deb (this port only: the Perl tool has no tar handler)');
+  // 1. About 1 GB of real files (libraries, documentation), packed as a build would: GNU tar in
+  //    readdir order with the files' own times and owners, gzip -6.
+  const list = path.join(work, 'files.txt');
+  sh(`find /usr/lib /usr/share -xdev -type f -size -64M 2>/dev/null > '${list}.all' || true`);
+  let total = 0;
+  const chosen: string[] = [];
+  for (const f of fs.readFileSync(`${list}.all`, 'utf8').split('\n')) {
+    if (!f || total > 1e9) continue;
+    try {
+      total += fs.statSync(f).size;
+      chosen.push(f.slice(1));
+    } catch {
+      /* vanished */
+    }
+  }
+  fs.writeFileSync(list, chosen.join('\n') + '\n');
+  const tgz = path.join(work, 'real.tar.gz');
+  sh(`tar -C / -cf - -T '${list}' 2>/dev/null | gzip -6 > '${tgz}'`);
+  const tarSize = Number(sh(`gzip -dc '${tgz}' | wc -c`).trim());
+  const m1 = timeOne(OURS, ['-T', '1423159771', tgz]);
+  console.log(fmtRow('real files, tar.gz', fs.statSync(tgz).size, tarSize, m1));
+  const ok = spawnSync('sh', ['-c', `gzip -dc '${tgz}' | tar -t >/dev/null`]).status === 0;
+  if (!ok || m1.failures) process.exitCode = 1;
+
+  // 2. A large real .deb (downloaded with apt-get when possible, else the corpus's largest).
+  let deb: string | undefined;
+  for (const pkg of (process.env.SND_BENCH_DEB ?? 'libllvm15').split(',')) {
+    const r = spawnSync('sh', ['-c', `apt-get download ${pkg} >/dev/null 2>&1 && ls ${pkg}_*.deb`], { cwd: work, encoding: 'utf8' });
+    if (r.status === 0) deb = path.join(work, r.stdout.trim().split('\n')[0]);
+  }
+  const debs = path.join(ROOT, 'var', 'debian-corpus', 'debs');
+  if (!deb && fs.existsSync(debs)) {
+    const biggest = fs.readdirSync(debs).map((n) => path.join(debs, n)).sort((a, b) => fs.statSync(b).size - fs.statSync(a).size)[0];
+    deb = path.join(work, path.basename(biggest));
+    fs.copyFileSync(biggest, deb);
+  }
+  if (deb) {
+    const dataSize = Number(sh(`dpkg-deb --fsys-tarfile '${deb}' | wc -c`).trim());
+    const size = fs.statSync(deb).size;
+    const m2 = timeOne(OURS, ['-T', '1423159771', deb]);
+    console.log(fmtRow(path.basename(deb), size, dataSize, m2));
+    const accepted = spawnSync('sh', ['-c', `dpkg-deb -I '${deb}' >/dev/null && dpkg-deb -c '${deb}' >/dev/null`]).status === 0;
+    console.log(`  dpkg-deb -I/-c on the result: ${accepted ? 'ok' : 'FAILED'}`);
+    if (!accepted || m2.failures) process.exitCode = 1;
+  }
+
+  // 3. Peak RSS against input size: tar.zst of 0.25, 1 and 4 GB (zstd keeps the run short; the
+  //    pipeline is the same for every compression). Members: 1,000 small files and large ones.
+  const maxGb = Number(process.env.SND_BENCH_TAR_MAX_GB ?? 4);
+  for (const gb of [0.25, 1, 4].filter((g) => g <= maxGb)) {
+    const f = path.join(work, `series-${gb}.tar.zst`);
+    const py = String.raw`
+import tarfile, sys, io, random
+random.seed(7)
+size = int(float(sys.argv[2]) * 1e9)
+block = bytes(random.getrandbits(8) for _ in range(4096)) * 16 + b'text line\n' * 6554
+with tarfile.open(fileobj=sys.stdout.buffer, mode='w|', format=tarfile.GNU_FORMAT) as t:
+    for i in range(1000):
+        ti = tarfile.TarInfo('small/%04d.txt' % (999 - i)); data = b'small file %d\n' % i
+        ti.size = len(data); ti.mtime = 1600000000 + i; ti.uid = 1000; t.addfile(ti, io.BytesIO(data))
+    done, n = 0, 0
+    while done < size:
+        part = min(256 << 20, size - done)
+        ti = tarfile.TarInfo('big/%03d.bin' % (999 - n)); ti.size = part; ti.mtime = 1600000000 + n
+        class R(io.RawIOBase):
+            left = part
+            def readable(self): return True
+            def readinto(self, b):
+                k = min(len(b), self.left, len(block)); b[:k] = block[:k]; self.left -= k; return k
+        t.addfile(ti, io.BufferedReader(R(), 1 << 20)); done += part; n += 1
+`;
+    fs.writeFileSync(path.join(work, 'gen.py'), py);
+    sh(`python3 '${path.join(work, 'gen.py')}' x ${gb} > '${f}.tar' && zstd -q -1 -T0 --rm -o '${f}' '${f}.tar'`);
+    const inSize = fs.statSync(f).size;
+    const tarBytes = Math.round(gb * 1e9);
+    const m = timeOne(OURS, ['-T', '1423159771', f]);
+    console.log(fmtRow(`synthetic ${gb} GB, tar.zst`, inSize, tarBytes, m));
+    if (m.failures) process.exitCode = 1;
+    fs.rmSync(f);
+  }
+}
+
 function main(): void {
   const only = process.argv[2];
-  if (only === 'jar5k' || only === 'big') {
+  if (only === 'jar5k' || only === 'big' || only === 'tar') {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'snd-bench-'));
     try {
       if (only === 'jar5k') jarScenario(work);
+      else if (only === 'tar') tarScenario(work);
       else bigScenario(work);
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
@@ -205,6 +304,7 @@ function main(): void {
     if (unhandled.size) console.log(`files only the Perl tool changed (formats not in this build): ${[...unhandled].map(([e, n]) => `${n} ${e || '(no extension)'}`).join(', ')}`);
     if (mismatches.length !== 0) process.exitCode = 1;
     if (only !== 'corpus') jarScenario(work);
+    if (only !== 'corpus') tarScenario(work);
     if (only !== 'corpus' && process.env.SND_BENCH_BIG === '1') bigScenario(work);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

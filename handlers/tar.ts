@@ -41,7 +41,7 @@ const DROPPED_PAX = new Set([
 const REGULAR = new Set(['0', '\0', '7']);
 const KNOWN_TYPES = new Set(['1', '2', '3', '4', '5', '6']);
 /** Members up to this size are normalized in memory; larger ones stream through scratch space. */
-const IN_MEMORY_MEMBER = 8 << 20;
+const IN_MEMORY_MEMBER = 1 << 20;
 
 export interface TarEntry {
   name: string;
@@ -221,7 +221,9 @@ export class TarPlan {
 
   /** Normalize member bodies with their own handlers (and .deb's hooks). */
   async normalizeMembers(hooks: TarHooks = {}): Promise<void> {
-    const { detect } = await import('../src/detect.js');
+    // Loaded here, not at the top: the registry imports this module.
+    const [{ detect }, { HANDLERS }] = await Promise.all([import('../src/detect.js'), import('../src/registry.js')]);
+    const candidates = HANDLERS.filter((h) => this.ctx.options.enabled.has(h.name));
     const digests = new Map<string, string>();
     for (const m of this.members) {
       if (m.type !== '0') continue;
@@ -229,11 +231,12 @@ export class TarPlan {
       if (replacement) {
         this.scratch ??= new ScratchFile();
         m.body = { offset: this.scratch.append(replacement), size: replacement.length };
-      } else if (m.size > 0) {
-        const whole = m.size <= IN_MEMORY_MEMBER;
-        const member: Source & { head?: Buffer } = whole ? new BufferSource(readExactSync(this.src, m.dataOffset, m.size, 'tar member')) : new RangeSource(this.src, m.dataOffset, m.size);
-        const found = await detect(m.name, Object.assign(member, { head: member.readSync(0, HEAD_SIZE) }), this.ctx.options.enabled);
-        if (!found?.enabled) continue;
+      } else if (m.size > 0 && candidates.some((h) => h.matchName(m.name))) {
+        // Detect from the member's first bytes; read it whole only if a handler takes it.
+        const inPlace = new RangeSource(this.src, m.dataOffset, m.size);
+        const found = await detect(m.name, Object.assign(inPlace, { head: inPlace.readSync(0, HEAD_SIZE) }), this.ctx.options.enabled, candidates);
+        if (!found) continue;
+        const member = m.size <= IN_MEMORY_MEMBER ? new BufferSource(readExactSync(this.src, m.dataOffset, m.size, 'tar member')) : inPlace;
         this.scratch ??= new ScratchFile();
         const start = this.scratch.size;
         const name = `${this.ctx.name}:${m.name}`;

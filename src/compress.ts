@@ -22,7 +22,7 @@ interface Tool {
 }
 
 const TOOLS: Record<Compression, Tool> = {
-  gzip: { cmd: 'gzip', decompress: ['-dc'], compress: ['-9', '-n', '-c'], pkg: 'gzip' },
+  gzip: { cmd: 'gzip', decompress: ['-dc'], compress: ['-6', '-n', '-c'], pkg: 'gzip' },
   xz: { cmd: 'xz', decompress: ['-dc'], compress: ['-6', '-T1', '--check=crc64', '-c'], pkg: 'xz-utils' },
   bzip2: { cmd: 'bzip2', decompress: ['-dc'], compress: ['-9', '-c'], pkg: 'bzip2' },
   zstd: { cmd: 'zstd', decompress: ['-dc', '-q'], compress: ['-3', '-T1', '-q', '-c'], pkg: 'zstd' },
