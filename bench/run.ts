@@ -207,10 +207,12 @@ function tarScenario(work: string): void {
   for (const gb of [0.25, 1, 4].filter((g) => g <= maxGb)) {
     const f = path.join(work, `series-${gb}.tar.zst`);
     const py = String.raw`
-import tarfile, sys, io, random
-random.seed(7)
+import tarfile, sys, io, os
 size = int(float(sys.argv[2]) * 1e9)
-block = bytes(random.getrandbits(8) for _ in range(4096)) * 16 + b'text line\n' * 6554
+# Half random bytes, half text: compresses about 2:1, like a mix of binaries and documents.
+def chunk(i):
+    text = b'line %d of some text\n' % i
+    return os.urandom(1 << 19) + (text * ((1 << 19) // len(text) + 1))[:1 << 19]
 with tarfile.open(fileobj=sys.stdout.buffer, mode='w|', format=tarfile.GNU_FORMAT) as t:
     for i in range(1000):
         ti = tarfile.TarInfo('small/%04d.txt' % (999 - i)); data = b'small file %d\n' % i
@@ -220,10 +222,11 @@ with tarfile.open(fileobj=sys.stdout.buffer, mode='w|', format=tarfile.GNU_FORMA
         part = min(256 << 20, size - done)
         ti = tarfile.TarInfo('big/%03d.bin' % (999 - n)); ti.size = part; ti.mtime = 1600000000 + n
         class R(io.RawIOBase):
-            left = part
+            left, k = part, 0
             def readable(self): return True
             def readinto(self, b):
-                k = min(len(b), self.left, len(block)); b[:k] = block[:k]; self.left -= k; return k
+                c = chunk(self.k)[:min(len(b), self.left)]; self.k += 1
+                b[:len(c)] = c; self.left -= len(c); return len(c)
         t.addfile(ti, io.BufferedReader(R(), 1 << 20)); done += part; n += 1
 `;
     fs.writeFileSync(path.join(work, 'gen.py'), py);

@@ -8,7 +8,8 @@
  * changes (a .gz, say), its line in control.tar's `md5sums` gets the new digest, so the package
  * still verifies (`dpkg --verify`, debsums).
  * Keeps: member order (dpkg requires it) and the members' compression formats.
- * Left unchanged, with a warning: signed packages (`_gpg*` members), as the signature would break.
+ * Left unchanged, with a warning: signed packages (`_gpg*` members), as the signature would break,
+ * and packages with legacy `.lzma` members.
  */
 import { extensionMatcher, type Handler, type HandlerContext } from '../src/handler.js';
 import { RangeSource, readExactSync, type Sink, type Source } from '../src/io.js';
@@ -75,6 +76,11 @@ export const deb: Handler = {
     const names = members.map((m) => m.name);
     if (names[0] !== 'debian-binary' || !/^control\.tar/.test(names[1] ?? '') || !names.some((n) => /^data\.tar/.test(n))) {
       throw new FormatError(`not a Debian package: members are ${names.join(', ')}`);
+    }
+    const lzma = names.find((n) => n.endsWith('.lzma'));
+    if (lzma) {
+      ctx.warn(`${ctx.name}: member ${lzma} uses the legacy lzma format, which this tool does not recompress; left unchanged`);
+      return false;
     }
     const signature = names.find((n) => n.startsWith('_gpg'));
     if (signature) {

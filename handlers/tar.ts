@@ -369,6 +369,7 @@ export async function normalizeTar(src: Source, sink: Sink, ctx: HandlerContext,
     plan = await planTar(tar, ctx, hooks);
     if (!plan) return false;
     if (!(await plan.changed())) return kind === 'gzip' ? gzip.normalize(src, sink, ctx) : false;
+    if (ctx.options.check) return true; // --check: no need to recompress to know
     const p = plan;
     await compress(kind, (input) => p.write(input), sink);
     return true;

@@ -13,6 +13,9 @@ export interface NormalizeOptions {
   /** Names of enabled normalizers. */
   readonly enabled: ReadonlySet<string>;
   readonly verbose: boolean;
+  /** --check: the output is only compared, never kept; a handler may stop as soon as it knows
+   *  the file would change (tar skips recompressing). */
+  readonly check?: boolean;
   /** tar/.deb member owner and group (default root:0 for both). */
   readonly tarOwner?: Owner;
   readonly tarGroup?: Owner;

@@ -14,8 +14,6 @@ import { FormatError } from './errors.js';
 export interface RunOptions extends NormalizeOptions {
   /** -t: use this handler for every file, without detection. */
   readonly forced?: Handler;
-  /** --check: report what would change, write nothing. */
-  readonly check?: boolean;
 }
 
 export interface FileReport {
