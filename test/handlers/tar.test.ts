@@ -281,3 +281,69 @@ describe.skipIf(skipTools)('broken tar input: error, file unchanged, no temporar
     expect(fs.readFileSync(file).equals(before)).toBe(true);
   });
 });
+
+describe.skipIf(skipTools)('tar variants', () => {
+  const T2 = String(T);
+  it('old GNU format, base-256 ids, a pax global header (kept) and a tar inside a tar', () => {
+    const dir = tempDir('snd-var-');
+    fs.mkdirSync(path.join(dir, 't', 'sub'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 't', 'sub', 'f'), 'f\n');
+    fs.writeFileSync(path.join(dir, 't', 'g'), 'g\n');
+    const ref = path.join(dir, 'ref.tar');
+    sh(`find . | LC_ALL=C sort | tar --format=gnu --no-recursion --owner=root:0 --group=root:0 --mtime=@${T} -cf '${ref}' -T -`, path.join(dir, 't'));
+
+    const oldgnu = path.join(dir, 'oldgnu.tar');
+    sh(`tar --format=oldgnu -cf '${oldgnu}' -C '${dir}/t' .`);
+    expect(runBin(['-T', T2, oldgnu]).status).toBe(0);
+    expect(fs.readFileSync(oldgnu).equals(fs.readFileSync(ref))).toBe(true);
+
+    const bigIds = path.join(dir, 'bigids.tar');
+    sh(`python3 -c 'import tarfile,sys
+def f(ti):
+    ti.uid, ti.gid = 3000000000, 4000000000
+    return ti
+with tarfile.open(sys.argv[1], "w", format=tarfile.GNU_FORMAT) as tf: tf.add(sys.argv[2], arcname=".", filter=f)' '${bigIds}' '${dir}/t'`);
+    expect(sh(`tar --numeric-owner -tvf '${bigIds}' | head -1`)).toContain('3000000000/4000000000');
+    expect(runBin(['-T', T2, bigIds]).status).toBe(0);
+    expect(fs.readFileSync(bigIds).equals(fs.readFileSync(ref))).toBe(true);
+
+    // git archive writes a global header carrying the commit id: content, so it stays.
+    const global = path.join(dir, 'global.tar');
+    sh(`python3 -c 'import tarfile,sys
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT, pax_headers={"comment": "0123abcd"}) as tf: tf.add(sys.argv[2], arcname=".")' '${global}' '${dir}/t'`);
+    expect(runBin(['-T', T2, global]).status).toBe(0);
+    expect(sh(`python3 -c 'import tarfile,sys; t = tarfile.open(sys.argv[1]); print(t.pax_headers, [m.name for m in t])' '${global}'`).trim()).toBe(
+      `{'comment': '0123abcd'} ['.', './g', './sub', './sub/f']`,
+    );
+
+    // A .tar.gz inside a tar is normalized as a tar too.
+    fs.mkdirSync(path.join(dir, 'outer'));
+    sh(`tar --format=posix -czf '${dir}/outer/inner.tar.gz' -C '${dir}/t' .`);
+    const outer = path.join(dir, 'outer.tar');
+    sh(`tar -cf '${outer}' -C '${dir}/outer' .`);
+    expect(runBin(['-T', T2, outer]).status).toBe(0);
+    expect(Buffer.from(sh(`tar -xOf '${outer}' ./inner.tar.gz | gzip -dc | base64 -w0`), 'base64').equals(fs.readFileSync(ref))).toBe(true);
+  });
+
+  it('damaged tars and compressed tars never crash, hang or half-write', async () => {
+    const dir = tempDir('snd-mut-');
+    fs.mkdirSync(path.join(dir, 't'));
+    fs.writeFileSync(path.join(dir, 't', 'a.txt'), 'a'.repeat(700));
+    fs.symlinkSync('a.txt', path.join(dir, 't', 'l'));
+    sh(`tar --format=posix -cf '${dir}/in.tar' -C '${dir}/t' . && gzip -c '${dir}/in.tar' > '${dir}/in.tar.gz' && xz -c '${dir}/in.tar' > '${dir}/in.tar.xz'`);
+    const { normalizeFile } = await import('../../src/pipeline.js');
+    const { NORMALIZER_NAMES } = await import('../../src/registry.js');
+    const { mutations } = await import('../lib/mutate.js');
+    for (const [k, name] of ['in.tar', 'in.tar.gz', 'in.tar.xz'].entries()) {
+      const input = fs.readFileSync(path.join(dir, name));
+      const work = tempDir('snd-mutw-');
+      const target = path.join(work, name);
+      for (const [what, bytes] of mutations(input, 0x1234567 + k)) {
+        fs.writeFileSync(target, bytes);
+        const report = await normalizeFile(target, { timestamp: T, clamp: false, enabled: new Set(NORMALIZER_NAMES), verbose: false });
+        if (report.error !== undefined) expect(fs.readFileSync(target).equals(bytes), `${name}, ${what}: ${report.error}`).toBe(true);
+        expect(fs.readdirSync(work), `${name}, ${what}`).toEqual([name]);
+      }
+    }
+  }, 120_000);
+});
