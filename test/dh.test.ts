@@ -66,6 +66,14 @@ function makeSource(binnmu: boolean): string {
     put(pkg, 'usr/lib/libx.a', 'ar/one.a.in');
     put(pkg, 'usr/share/skip-me/b.png', 'png/1x1.png.in');
   }
+  // Formats beyond the Perl tool: the helper must treat them as Perl's does (a .tar.gz is a
+  // gzip file; a .tar and a .deb are left alone).
+  const data = path.join(src, 'tar-data');
+  fs.mkdirSync(data);
+  fs.writeFileSync(path.join(data, 'z'), 'z\n');
+  fs.writeFileSync(path.join(data, 'a'), 'a\n');
+  const docs = path.join(src, 'debian', 'sample-bin', 'usr', 'share', 'doc', 'x');
+  sh(`tar -cf '${docs}/data.tar' -C '${data}' . && gzip -c '${docs}/data.tar' > '${docs}/data.tar.gz'`);
   // Hard-linked names (a .gz: Perl's zip handler breaks hard links, see docs/compat.md).
   fs.linkSync(path.join(src, 'debian/sample-bin/usr/share/doc/x/readme.gz'), path.join(src, 'debian/sample-bin/usr/share/doc/x/readme-link.gz'));
   fs.symlinkSync('x.jar', path.join(src, 'debian/sample-bin/usr/share/java/sym.jar'));

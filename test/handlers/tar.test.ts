@@ -347,3 +347,21 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT, pax_headers={"com
     }
   }, 120_000);
 });
+
+describe.skipIf(skipTools)('with tar and deb disabled, files get the Perl tool\'s treatment', () => {
+  it('--normalizers=-tar,-deb: a .tar.gz is a gzip file and a .tar is left alone', () => {
+    const dir = tempDir('snd-off-');
+    fs.mkdirSync(path.join(dir, 't'));
+    fs.writeFileSync(path.join(dir, 't', 'f'), 'f\n');
+    sh(`tar -cf x.tar -C t . && gzip -c x.tar > x.tar.gz`, dir);
+    for (const name of ['x.tar', 'x.tar.gz']) {
+      const ours = path.join(dir, `ours-${name}`);
+      const perl = path.join(dir, `perl-${name}`);
+      fs.copyFileSync(path.join(dir, name), ours);
+      fs.copyFileSync(path.join(dir, name), perl);
+      expect(runBin(['-T', String(T), '--normalizers=-tar,-deb', ours]).status).toBe(0);
+      expect(runPerl(['-T', String(T), perl]).status).toBe(0);
+      expect(fs.readFileSync(ours).equals(fs.readFileSync(perl)), name).toBe(true);
+    }
+  });
+});
