@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs, type OptionSpec } from './args.js';
 import { UsageError } from './errors.js';
-import { applyNormalizerSpec, parseOwner, resolveTimestamp } from './options.js';
+import { applyNormalizerSpec, parseBuildPaths, parseOwner, resolveTimestamp } from './options.js';
 import { DEFAULT_ENABLED, handlerByName, NORMALIZER_NAMES } from './registry.js';
 import type { FileReport, RunOptions } from './pipeline.js';
 import { runFiles } from './pool.js';
@@ -41,6 +41,7 @@ const SPECS: OptionSpec[] = [
   { names: ['json'], kind: 'string', key: 'json' },
   { names: ['tar-owner'], kind: 'string', key: 'tarOwner' },
   { names: ['tar-group'], kind: 'string', key: 'tarGroup' },
+  { names: ['build-path'], kind: 'list', key: 'buildPath' },
 ];
 
 export function usage(cmd: string): string {
@@ -52,6 +53,9 @@ const EXTENSIONS = `Also: FILENAME may be a directory (walked recursively; symli
   --check            write nothing; list files that would change; exit 1 if any would, or failed
   --exclude GLOB     skip matching files and directories (repeatable; a GLOB without / matches names)
   --json FILE        write a per-file report as JSON
+  --build-path FROM[=TO]
+                     replace the build directory FROM by TO (default /build) in ELF files;
+                     repeatable; BUILD_PATH_PREFIX_MAP is read too
   --tar-owner NAME:ID, --tar-group NAME:ID
                      owner and group of tar and .deb members (default root:0)
 SOURCE_DATE_EPOCH is used as the timestamp when -T is not given.`;
@@ -142,7 +146,10 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
     }
     const tarOwner = v.tarOwner === undefined ? undefined : parseOwner(v.tarOwner as string, '--tar-owner');
     const tarGroup = v.tarGroup === undefined ? undefined : parseOwner(v.tarGroup as string, '--tar-group');
-    const options: RunOptions = { timestamp, clamp: v.clamp === true, enabled, verbose, forced, check, tarOwner, tarGroup };
+    const buildPaths = parseBuildPaths((v.buildPath as string[] | undefined) ?? [], env);
+    // Without build paths the ELF normalizer has nothing to do: leave ELF files unclaimed.
+    if (buildPaths.length === 0) enabled.delete('elf');
+    const options: RunOptions = { timestamp, clamp: v.clamp === true, enabled, verbose, forced, check, tarOwner, tarGroup, buildPaths };
     const started = performance.now();
     const { targets, isTree } = collectTargets(parsed.operands, makeExcluder((v.exclude as string[] | undefined) ?? []));
     const batch = isTree || check || v.json !== undefined;

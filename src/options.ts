@@ -16,9 +16,46 @@ export interface NormalizeOptions {
   /** --check: the output is only compared, never kept; a handler may stop as soon as it knows
    *  the file would change (tar skips recompressing). */
   readonly check?: boolean;
+  /** Build paths to replace (--build-path, BUILD_PATH_PREFIX_MAP): longest `from` first. */
+  readonly buildPaths?: readonly BuildPath[];
   /** tar/.deb member owner and group (default root:0 for both). */
   readonly tarOwner?: Owner;
   readonly tarGroup?: Owner;
+}
+
+export interface BuildPath {
+  readonly from: string;
+  readonly to: string;
+}
+
+/** Where a build path goes when --build-path gives no TO. */
+export const CANONICAL_BUILD_PATH = '/build';
+
+/** `--build-path FROM[=TO]` values, then BUILD_PATH_PREFIX_MAP (the reproducible-builds.org
+ *  variable: `dst=src` pairs joined by `:`, with `%.` for `:`, `%+` for `=`, `%#` for `%`; a later
+ *  pair wins). Returned longest FROM first, so nested build paths map by their closest prefix. */
+export function parseBuildPaths(flags: readonly string[], env: NodeJS.ProcessEnv): BuildPath[] {
+  const byFrom = new Map<string, string>();
+  const decode = (t: string) => t.replace(/%[.+#]/g, (m) => ({ '%.': ':', '%+': '=', '%#': '%' })[m]!);
+  const map = env.BUILD_PATH_PREFIX_MAP;
+  if (map) {
+    for (const pair of map.split(':')) {
+      if (pair === '') continue;
+      const eq = pair.indexOf('=');
+      if (eq < 0 || /%(?![.+#])/.test(pair)) throw new UsageError(`BUILD_PATH_PREFIX_MAP: invalid pair "${pair}" (expected dst=src, with %. %+ %# escapes)`);
+      const src = decode(pair.slice(eq + 1));
+      if (src) byFrom.set(src, decode(pair.slice(0, eq)));
+    }
+  }
+  for (const flag of flags) {
+    const eq = flag.indexOf('=');
+    const from = (eq < 0 ? flag : flag.slice(0, eq)).replace(/(.)\/+$/, '$1');
+    const to = eq < 0 ? CANONICAL_BUILD_PATH : flag.slice(eq + 1);
+    if (!from.startsWith('/') || from === '/') throw new UsageError(`--build-path: FROM must be an absolute directory other than /, got "${flag}"`);
+    if (!to.startsWith('/')) throw new UsageError(`--build-path: TO must be an absolute path, got "${flag}"`);
+    byFrom.set(from, to.length > 1 ? to.replace(/\/+$/, '') : to);
+  }
+  return [...byFrom].map(([from, to]) => ({ from, to })).sort((a, b) => b.from.length - a.from.length);
 }
 
 export interface Owner {
