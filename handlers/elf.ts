@@ -19,7 +19,8 @@ import * as zlib from 'node:zlib';
 import type { Handler, HandlerContext } from '../src/handler.js';
 import { forEachChunk, readExactSync, type Sink, type Source } from '../src/io.js';
 import { OutputPlan } from '../src/plan.js';
-import { SHF_COMPRESSED, SHT_NOBITS, SHT_NOTE, isElf, readElf, type ElfFile, type ElfSection } from '../src/elf.js';
+import { ET_REL, SHF_COMPRESSED, SHT_NOBITS, SHT_NOTE, isElf, readElf, type ElfFile, type ElfSection } from '../src/elf.js';
+import { canonicalizeStringTables } from '../src/dwarf.js';
 import type { BuildPath } from '../src/options.js';
 
 const STRING_SECTIONS = /^(?:\.debug_str|\.debug_line_str|\.debug_line|\.debug_info|\.rodata(?:\..*)?|\.comment|\.dynstr|\.strtab|\.gnu_debuglink)$/;
@@ -116,6 +117,36 @@ function compressedHolds(data: Buffer, elf: ElfFile, paths: readonly BuildPath[]
   }
 }
 
+const DWARF_SECTIONS = ['.debug_info', '.debug_abbrev', '.debug_line', '.debug_str', '.debug_line_str', '.debug_str_offsets'];
+
+/**
+ * gcc orders .debug_str and .debug_line_str by a hash of their strings, so the build path changes
+ * the order; sort them (src/dwarf.ts) so two builds in different directories agree. Linked files
+ * only, and only when none of the DWARF sections involved is compressed.
+ */
+function sortStringTables(src: Source, file: ElfFile, patched: Map<number, Buffer>, ctx: HandlerContext): void {
+  if (file.type === ET_REL) return;
+  const byName = new Map(file.sections.filter((s) => s.type !== SHT_NOBITS && s.size > 0).map((s) => [s.name, s]));
+  if (DWARF_SECTIONS.some((n) => byName.get(n) && byName.get(n)!.flags & SHF_COMPRESSED)) return;
+  const copies = new Map<number, Buffer>();
+  const get = (name: string): Buffer | undefined => {
+    const s = byName.get(name);
+    if (!s) return undefined;
+    let b = copies.get(s.index);
+    if (!b) copies.set(s.index, (b = Buffer.from(patched.get(s.index) ?? readExactSync(src, s.offset, s.size, `ELF section ${name}`))));
+    return b;
+  };
+  const result = canonicalizeStringTables({ le: file.le, get });
+  if ('unsupported' in result) {
+    ctx.warn(`${ctx.name}: DWARF string tables left in their order (${result.unsupported})`);
+    return;
+  }
+  for (const [index, data] of copies) {
+    const before = patched.get(index) ?? readExactSync(src, file.sections[index].offset, file.sections[index].size, 'ELF section');
+    if (!data.equals(before)) patched.set(index, data);
+  }
+}
+
 export const elf: Handler = {
   name: 'elf',
   defaultEnabled: true,
@@ -143,6 +174,7 @@ export const elf: Handler = {
       return false;
     }
     if (patched.size === 0) return false;
+    sortStringTables(src, file, patched, ctx);
 
     const edits: [number, Buffer][] = [...patched].map(([i, data]) => [file.sections[i].offset, data]);
     const id = findBuildId(src, file);

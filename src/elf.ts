@@ -24,8 +24,12 @@ export interface ElfSection {
   headerOffset: number;
 }
 
+export const ET_REL = 1;
+
 export interface ElfFile {
   is64: boolean;
+  /** e_type: 1 relocatable, 2 executable, 3 shared object, 4 core. */
+  type: number;
   le: boolean;
   ehsize: number;
   phoff: number;
@@ -58,7 +62,7 @@ export function readElf(src: Source): ElfFile {
   let shnum = u16(eh, is64 ? 60 : 48);
   let shstrndx = u16(eh, is64 ? 62 : 50);
   if (phnum && phoff + phnum * phentsize > src.size) throw new FormatError('ELF program headers run past the end of the file', phoff);
-  const elf: ElfFile = { is64, le, ehsize, phoff, phentsize, phnum, shoff, shentsize, sections: [] };
+  const elf: ElfFile = { is64, le, type: u16(eh, 16), ehsize, phoff, phentsize, phnum, shoff, shentsize, sections: [] };
   if (shoff === 0) return elf; // no section table: nothing we rewrite
   if (shentsize !== (is64 ? 64 : 40)) throw new FormatError(`ELF section header size ${shentsize} is wrong`, is64 ? 58 : 46);
   if (shoff + shentsize > src.size) throw new FormatError('ELF section table starts past the end of the file', shoff);

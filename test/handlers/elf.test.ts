@@ -4,6 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { missing, runBin, sh, tempDir } from '../lib/helpers.js';
 
@@ -42,6 +43,22 @@ describe.skipIf(skipTools)('elf --build-path', () => {
       // A second run finds nothing left to change.
       const again = runBin(['--check', '--build-path', `${b.dir}=/build/pkg`, b.exe]);
       expect(again.status).toBe(0);
+    });
+  }
+
+  for (const flags of ['-g -gdwarf-4', '-g -gdwarf-5', '-g -O2']) {
+    it(`two builds in different random directories normalize to identical bytes and build-ids (gcc ${flags})`, () => {
+      const [a, b] = [build(flags), build(flags)];
+      expect(a.dir).not.toBe(b.dir);
+      expect(fs.readFileSync(a.exe).equals(fs.readFileSync(b.exe))).toBe(false);
+      for (const x of [a, b]) expect(runBin(['--build-path', `${x.dir}=/build/pkg`, x.exe]).status).toBe(0);
+      expect(fs.readFileSync(a.exe).equals(fs.readFileSync(b.exe))).toBe(true);
+      expect(sh(`readelf -n '${a.exe}' | grep 'Build ID'`)).toBe(sh(`readelf -n '${b.exe}' | grep 'Build ID'`));
+      // readelf walks every DIE and line program without complaint, and the program runs.
+      const dump = spawnSync('readelf', ['-wi', '-wl', a.exe], { encoding: 'utf8' });
+      expect(dump.stderr).toBe('');
+      expect(dump.stdout).toContain('/build/pkg/');
+      expect(sh(`'${a.exe}'`)).toMatch(/^built in \/build\/pkg\/+hello\.c\n$/);
     });
   }
 
