@@ -74,7 +74,7 @@ function makeSource(binnmu: boolean): string {
   fs.writeFileSync(path.join(data, 'a'), 'a\n');
   const docs = path.join(src, 'debian', 'sample-bin', 'usr', 'share', 'doc', 'x');
   // Fixed times and owners: both sides of the comparison build this tree separately.
-  sh(`tar --mtime=@1000000000 --owner=0 --group=0 --numeric-owner -cf '${docs}/data.tar' -C '${data}' . && gzip -c '${docs}/data.tar' > '${docs}/data.tar.gz'`);
+  sh(`tar --mtime=@1000000000 --owner=0 --group=0 --numeric-owner -cf '${docs}/data.tar' -C '${data}' . && touch -d @1000000000 '${docs}/data.tar' && gzip -c '${docs}/data.tar' > '${docs}/data.tar.gz'`);
   // Hard-linked names (a .gz: Perl's zip handler breaks hard links, see docs/compat.md).
   fs.linkSync(path.join(src, 'debian/sample-bin/usr/share/doc/x/readme.gz'), path.join(src, 'debian/sample-bin/usr/share/doc/x/readme-link.gz'));
   fs.symlinkSync('x.jar', path.join(src, 'debian/sample-bin/usr/share/java/sym.jar'));
