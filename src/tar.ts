@@ -143,20 +143,8 @@ function putNumber(block: Buffer, start: number, length: number, value: number):
   block[start] = value < 0 ? 0xff : 0x80;
 }
 
-export interface HeaderFields {
-  name: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtime: number;
-  type: string;
-  linkname: string;
-  uname: string;
-  gname: string;
-  devmajor?: number;
-  devminor?: number;
-}
+/** What gnuHeader writes: a header's fields, device numbers only for devices. */
+export type HeaderFields = Omit<RawHeader, 'devmajor' | 'devminor'> & { devmajor?: number; devminor?: number };
 
 /** One GNU-format header block, as GNU tar writes it (names longer than the field are cut; the
  *  caller writes the L/K entry that carries them whole). */
