@@ -62,6 +62,21 @@ describe.skipIf(skipTools)('elf --build-path', () => {
     });
   }
 
+  it('a shared object and a program linked with RUNPATH into the build directory, built twice, agree', () => {
+    const builds = [0, 1].map(() => {
+      const dir = path.join(tempDir('snd-elf-so-'), 'proj');
+      fs.mkdirSync(path.join(dir, 'src'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'src', 'lib.c'), 'const char *where(void) { return __FILE__; }\n');
+      fs.writeFileSync(path.join(dir, 'src', 'main.c'), '#include <stdio.h>\nconst char *where(void);\nint main(void) { puts(where()); return 0; }\n');
+      sh(`gcc -g -O1 -fPIC -shared -o libx.so src/lib.c && gcc -g -o app src/main.c -L. -lx -Wl,-rpath,'${dir}'`, dir);
+      expect(runBin(['--build-path', `${path.dirname(dir)}=/build`, path.join(dir, 'app'), path.join(dir, 'libx.so')]).status).toBe(0);
+      return dir;
+    });
+    for (const f of ['app', 'libx.so']) expect(fs.readFileSync(path.join(builds[0], f)).equals(fs.readFileSync(path.join(builds[1], f))), f).toBe(true);
+    expect(sh(`readelf -d '${builds[0]}/app' | grep RUNPATH`)).toMatch(/\[\/build\/+proj\]/);
+    expect(sh(`LD_LIBRARY_PATH='${builds[0]}' '${builds[0]}/app'`).trim()).toBe('src/lib.c');
+  });
+
   it('leaves binaries without the path, and runs without --build-path, byte-identical', () => {
     const b = build('-g');
     const before = fs.readFileSync(b.exe);
