@@ -116,8 +116,7 @@ export const deb: Handler = {
         const header = `${m.name.padEnd(16)}${String(mtime).padEnd(12)}${'0'.padEnd(6)}${'0'.padEnd(6)}${'100644'.padEnd(8)}${String(size).padEnd(10)}\`\n`;
         plan.put(padRight(header, HEADER, 'ar header'));
         if (out) plan.include(bodies, out.offset, out.size);
-        else if (plan.size === m.offset) plan.copy(m.offset, m.size);
-        else plan.include(src, m.offset, m.size);
+        else plan.copy(m.offset, m.size);
         if (size % 2) plan.put(Buffer.from('\n'));
       }
       return await plan.commit(sink);

@@ -81,7 +81,7 @@ function findBuildId(src: Source, elf: ElfFile): [number, number] | undefined {
  * build-id bytes themselves zeroed) and its header with sh_offset zeroed. All fields as they are
  * in the file (its own byte order and class).
  */
-async function buildId(src: Source, elf: ElfFile, patched: Map<number, Buffer>, id: [number, number]): Promise<Buffer> {
+async function buildId(src: Source, elf: ElfFile, patched: Map<number, Buffer>, read: ReadSection, id: [number, number]): Promise<Buffer> {
   const hash = createHash(id[1] === 20 ? 'sha1' : id[1] === 16 ? 'md5' : 'sha256');
   const eh = Buffer.from(readExactSync(src, 0, elf.ehsize, 'ELF header'));
   eh.fill(0, elf.is64 ? 32 : 28, elf.is64 ? 48 : 36); // e_phoff, e_shoff
@@ -92,7 +92,7 @@ async function buildId(src: Source, elf: ElfFile, patched: Map<number, Buffer>, 
       const own = patched.get(s.index);
       const inside = id[0] >= s.offset && id[0] + id[1] <= s.offset + s.size;
       if (own || inside) {
-        const data = Buffer.from(own ?? readExactSync(src, s.offset, s.size, 'ELF section'));
+        const data = Buffer.from(own ?? read(s));
         if (inside) data.fill(0, id[0] - s.offset, id[0] - s.offset + id[1]);
         hash.update(data);
       } else {
@@ -117,6 +117,9 @@ function compressedHolds(data: Buffer, elf: ElfFile, paths: readonly BuildPath[]
   }
 }
 
+/** A section's bytes as they are in the input, read once per file. */
+type ReadSection = (s: ElfSection) => Buffer;
+
 const DWARF_SECTIONS = ['.debug_info', '.debug_abbrev', '.debug_line', '.debug_str', '.debug_line_str', '.debug_str_offsets'];
 
 /**
@@ -124,7 +127,7 @@ const DWARF_SECTIONS = ['.debug_info', '.debug_abbrev', '.debug_line', '.debug_s
  * the order; sort them (src/dwarf.ts) so two builds in different directories agree. Linked files
  * only, and only when none of the DWARF sections involved is compressed.
  */
-function sortStringTables(src: Source, file: ElfFile, patched: Map<number, Buffer>, ctx: HandlerContext): void {
+function sortStringTables(file: ElfFile, patched: Map<number, Buffer>, read: ReadSection, ctx: HandlerContext): void {
   if (file.type === ET_REL) return;
   const byName = new Map(file.sections.filter((s) => s.type !== SHT_NOBITS && s.size > 0).map((s) => [s.name, s]));
   if (DWARF_SECTIONS.some((n) => byName.get(n) && byName.get(n)!.flags & SHF_COMPRESSED)) return;
@@ -133,7 +136,7 @@ function sortStringTables(src: Source, file: ElfFile, patched: Map<number, Buffe
     const s = byName.get(name);
     if (!s) return undefined;
     let b = copies.get(s.index);
-    if (!b) copies.set(s.index, (b = Buffer.from(patched.get(s.index) ?? readExactSync(src, s.offset, s.size, `ELF section ${name}`))));
+    if (!b) copies.set(s.index, (b = Buffer.from(patched.get(s.index) ?? read(s))));
     return b;
   };
   const result = canonicalizeStringTables({ le: file.le, get });
@@ -142,7 +145,7 @@ function sortStringTables(src: Source, file: ElfFile, patched: Map<number, Buffe
     return;
   }
   for (const [index, data] of copies) {
-    const before = patched.get(index) ?? readExactSync(src, file.sections[index].offset, file.sections[index].size, 'ELF section');
+    const before = patched.get(index) ?? read(file.sections[index]);
     if (!data.equals(before)) patched.set(index, data);
   }
 }
@@ -160,9 +163,15 @@ export const elf: Handler = {
     const file = readElf(src);
     const patched = new Map<number, Buffer>();
     const tooLong = new Set<string>();
+    const original = new Map<number, Buffer>();
+    const read: ReadSection = (s) => {
+      let b = original.get(s.index);
+      if (!b) original.set(s.index, (b = readExactSync(src, s.offset, s.size, `ELF section ${s.name}`)));
+      return b;
+    };
     const sections: ElfSection[] = file.sections.filter((s) => s.index > 0 && s.type !== SHT_NOBITS && s.size > 0 && STRING_SECTIONS.test(s.name));
     for (const s of sections) {
-      const data = Buffer.from(readExactSync(src, s.offset, s.size, `ELF section ${s.name}`));
+      const data = Buffer.from(read(s));
       if (s.flags & SHF_COMPRESSED) {
         if (compressedHolds(data, file, paths)) ctx.warn(`${ctx.name}: compressed section ${s.name} holds a build path; left unchanged`);
         continue;
@@ -174,11 +183,11 @@ export const elf: Handler = {
       return false;
     }
     if (patched.size === 0) return false;
-    sortStringTables(src, file, patched, ctx);
+    sortStringTables(file, patched, read, ctx);
 
     const edits: [number, Buffer][] = [...patched].map(([i, data]) => [file.sections[i].offset, data]);
     const id = findBuildId(src, file);
-    if (id) edits.push([id[0], await buildId(src, file, patched, id)]);
+    if (id) edits.push([id[0], await buildId(src, file, patched, read, id)]);
     edits.sort((a, b) => a[0] - b[0]);
     const plan = new OutputPlan(src);
     let pos = 0;

@@ -3,7 +3,7 @@
  * The header is kept; the rest is normalized exactly as a jar.
  */
 import { extensionMatcher, type Handler } from '../src/handler.js';
-import { readExact, SliceSource } from '../src/io.js';
+import { readExact, RangeSource } from '../src/io.js';
 import { normalizeZipFile } from './zip.js';
 import { jarFlavor } from './jar.js';
 
@@ -17,6 +17,6 @@ export const jmod: Handler = {
   detect: (head) => isJmodHeader(head),
   async normalize(src, sink, ctx) {
     const header = await readExact(src, 0, 4, 'jmod header');
-    return normalizeZipFile(src, new SliceSource(src, 4), header, sink, ctx, jarFlavor);
+    return normalizeZipFile(src, new RangeSource(src, 4, src.size - 4), header, sink, ctx, jarFlavor);
   },
 };

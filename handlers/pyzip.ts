@@ -5,7 +5,7 @@
  * script executable" with binary data) and its own check (`\nPK\3\4` within 32 bytes).
  */
 import type { Handler } from '../src/handler.js';
-import { SliceSource, type Source } from '../src/io.js';
+import { RangeSource, type Source } from '../src/io.js';
 import { normalizeZipFile } from './zip.js';
 
 export function pyzipShebangLength(head: Buffer): number | undefined {
@@ -37,6 +37,6 @@ export const pyzip: Handler = {
     const nl = head.indexOf(0x0a);
     if (nl < 0) return false;
     const shebang = head.subarray(0, nl + 1);
-    return normalizeZipFile(src, new SliceSource(src, nl + 1), shebang, sink, ctx);
+    return normalizeZipFile(src, new RangeSource(src, nl + 1, src.size - nl - 1), shebang, sink, ctx);
   },
 };

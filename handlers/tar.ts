@@ -26,11 +26,11 @@
 import * as zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
 import type { Handler, HandlerContext } from '../src/handler.js';
-import { BufferSource, HEAD_SIZE, RangeSource, readExactSync, type Sink, type Source } from '../src/io.js';
+import { BufferSource, HEAD_SIZE, RangeSource, forEachChunk, readExactSync, type Sink, type Source } from '../src/io.js';
 import { FormatError } from '../src/errors.js';
 import { ScratchFile } from '../src/scratch.js';
 import { compress, compressionOf, decompress, decompressHead } from '../src/compress.js';
-import { BLOCK, RECORD, formatPax, gnuHeader, isZeroBlock, looksLikeTar, padding, parseHeader, parsePax, paxNumber, type PaxRecord } from '../src/tar.js';
+import { BLOCK, RECORD, cstring, formatPax, gnuHeader, isZeroBlock, looksLikeTar, padding, parseHeader, parsePax, paxNumber, type PaxRecord } from '../src/tar.js';
 import { gzip } from './gzip.js';
 
 /** pax records that only carry the moment or the machine, or that the header now holds. */
@@ -73,7 +73,8 @@ export interface TarHooks {
   changed?(name: string, md5: string): void;
 }
 
-const stripSlash = (name: string) => (name.length > 1 && name.endsWith('/') ? name.replace(/\/+$/, '') : name === '/' ? '' : name);
+/** A path without trailing slashes: the sort key (`./` is `.`, `/` is empty). */
+const stripSlash = (name: string) => name.replace(/\/+$/, '');
 
 /** Read every header of a tar (no member data). */
 export function indexTar(src: Source): TarIndex {
@@ -90,13 +91,9 @@ export function indexTar(src: Source): TarIndex {
     const h = parseHeader(block, pos);
     const dataOffset = pos + BLOCK;
     const readData = (size: number, what: string) => readExactSync(src, dataOffset, size, what);
-    const cstr = (b: Buffer) => {
-      const nul = b.indexOf(0);
-      return b.toString('latin1', 0, nul < 0 ? b.length : nul);
-    };
     let size = h.size;
     if (h.type === 'L' || h.type === 'K') {
-      const v = cstr(readData(h.size, 'GNU long name'));
+      const v = cstring(readData(h.size, 'GNU long name'));
       if (h.type === 'L') longName = v;
       else longLink = v;
     } else if (h.type === 'x' || h.type === 'X') {
@@ -172,23 +169,17 @@ export function canonicalOrder(entries: readonly TarEntry[]): TarEntry[] {
   });
 }
 
-/** Where the normalized archive goes: new bytes, or a range of some source. */
-interface TarOut {
-  bytes(data: Buffer): Promise<void> | void;
-  range(src: Source, offset: number, length: number): Promise<void> | void;
-}
-
-/** Decides whether the output equals the input, without holding the output: every piece is
- *  compared with the input at the same position; stops looking at the first difference. */
-class Comparer implements TarOut {
+/** A sink that only decides whether the output equals the input, without holding it: each piece
+ *  is compared with the input at the same position, until the first difference. */
+class Comparer implements Sink {
   pos = 0;
   same = true;
   constructor(private readonly src: Source) {}
-  bytes(data: Buffer): void {
+  async write(data: Uint8Array): Promise<void> {
     if (this.same && Buffer.compare(this.src.readSync(this.pos, data.length), data) !== 0) this.same = false;
     this.pos += data.length;
   }
-  range(src: Source, offset: number, length: number): void {
+  async copyFrom(src: Source, offset: number, length: number): Promise<void> {
     if (src !== this.src || offset !== this.pos) this.same = false;
     this.pos += length;
   }
@@ -196,11 +187,6 @@ class Comparer implements TarOut {
     return this.same && this.pos === this.src.size;
   }
 }
-
-const sinkOut = (sink: Sink): TarOut => ({
-  bytes: (data) => sink.write(data),
-  range: (src, offset, length) => sink.copyFrom(src, offset, length),
-});
 
 const ZEROS = Buffer.alloc(RECORD);
 
@@ -252,12 +238,7 @@ export class TarPlan {
       }
       if (m.body && hooks.changed) {
         const hash = createHash('md5');
-        const body = this.scratch!.source();
-        for (let done = 0; done < m.body.size; ) {
-          const chunk = body.readSync(m.body.offset + done, Math.min(1 << 20, m.body.size - done));
-          hash.update(chunk);
-          done += chunk.length;
-        }
+        await forEachChunk(this.scratch!.source(), m.body.offset, m.body.size, (chunk) => void hash.update(chunk));
         digests.set(m.name, hash.digest('hex'));
       }
     }
@@ -270,7 +251,7 @@ export class TarPlan {
     }
   }
 
-  private async emit(out: TarOut): Promise<void> {
+  private async emit(out: Sink): Promise<void> {
     const { options } = this.ctx;
     const T = options.timestamp;
     const owner = options.tarOwner ?? { name: 'root', id: 0 };
@@ -278,11 +259,11 @@ export class TarPlan {
     const bodies = this.scratch?.source();
     let pos = 0; // bytes written, for the final record padding
     const put = async (data: Buffer) => {
-      await out.bytes(data);
+      await out.write(data);
       pos += data.length;
     };
     const copy = async (src: Source, offset: number, length: number) => {
-      await out.range(src, offset, length);
+      await out.copyFrom(src, offset, length);
       pos += length;
     };
     const extension = async (name: string, type: string, data: Buffer) => {
@@ -318,7 +299,7 @@ export class TarPlan {
   }
 
   write(sink: Sink): Promise<void> {
-    return this.emit(sinkOut(sink));
+    return this.emit(sink);
   }
 
   dispose(): void {

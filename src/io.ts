@@ -191,23 +191,6 @@ export class DiscardSink implements Sink {
   }
 }
 
-/** A view of `src` from `start` to its end (a zip after a jmod header or a shebang line). */
-export class SliceSource implements Source {
-  constructor(
-    private readonly src: Source,
-    private readonly start: number,
-  ) {}
-  get size(): number {
-    return this.src.size - this.start;
-  }
-  read(offset: number, length: number): Promise<Buffer> {
-    return this.src.read(this.start + offset, Math.min(length, this.size - offset));
-  }
-  readSync(offset: number, length: number): Buffer {
-    return this.src.readSync(this.start + offset, Math.min(length, this.size - offset));
-  }
-}
-
 /**
  * Passes everything to `inner` while checking whether the output is byte-identical to
  * `original`; `identical` is final once `finish()` has been called. Used by handlers that
@@ -246,7 +229,8 @@ export class CompareSink implements Sink {
   }
 }
 
-/** A window of `length` bytes of `src` at `start` (an archive member read in place). */
+/** A window of `length` bytes of `src` at `start` (an archive member read in place, or a zip
+ *  after a jmod header or a shebang line). */
 export class RangeSource implements Source {
   constructor(
     private readonly src: Source,

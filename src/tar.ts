@@ -35,7 +35,8 @@ export interface RawHeader {
   devminor: number;
 }
 
-const cstring = (block: Buffer, start: number, length: number): string => {
+/** A NUL-terminated (or field-filling) string, as latin1. */
+export const cstring = (block: Buffer, start = 0, length = block.length): string => {
   const field = block.subarray(start, start + length);
   const nul = field.indexOf(0);
   return field.toString('latin1', 0, nul < 0 ? length : nul);
