@@ -1,65 +1,131 @@
 /**
  * ELF files (executables, shared objects, relocatable objects, separate debug files; 32/64-bit,
- * either byte order), found by their magic whatever the name. Not in the Perl tool; active only
- * when build paths are given (--build-path, BUILD_PATH_PREFIX_MAP).
+ * either byte order), found by their magic whatever the name, and the ELF members of ar archives
+ * (static libraries, see handlers/ar.ts). Not in the Perl tool; active only when build paths or
+ * host names are given (--build-path, --hostname and their environment variables).
  *
- * Changes: every occurrence of a build path FROM, as a whole directory prefix (followed by `/`,
- * NUL or the end), in the sections that hold strings (.debug_str, .debug_line_str, .debug_line,
- * .debug_info inline strings, .rodata*, .comment, .dynstr with RPATH/RUNPATH, .strtab,
- * .gnu_debuglink) becomes TO padded with `/` to the same length (`/build` + `//////...`: an
- * equivalent path), so no offset or size in the file changes. Code, relocations and every other
- * section are never touched. When anything changed, the GNU build-id is recomputed from the
- * normalized content (see buildId below), so two builds in different directories get the same id.
- * Left unchanged, with a warning: a file where TO is longer than the FROM it replaces; compressed
- * debug sections (SHF_COMPRESSED) holding a build path are left as they are, with a warning.
- * Errors: headers or sections that run past the end of the file.
+ * Changes, in the sections that hold strings only (.debug_str, .debug_line_str, .debug_line,
+ * .debug_info inline strings, .debug_macro, .rodata*, .comment, .dynstr with RPATH/RUNPATH,
+ * .strtab, .gnu_debuglink): each build path becomes TO padded with `/` to the same length, each
+ * host name its replacement padded with `-` (src/scrub.ts), so no string moves. Code, relocations
+ * and every other section are never touched.
+ * - Compressed sections (SHF_COMPRESSED, zlib: gcc -gz) are inflated, rewritten and deflated again
+ *   (node's zlib, default level). Their size changes, so the non-allocated sections after the first
+ *   one that changed size are laid out again, each at its alignment, and the section header table
+ *   after them; nothing a program loads moves. Where that is not safe (a segment or an allocated
+ *   section after them, non-zero bytes between sections) the compressed sections are kept and a
+ *   warning says so. zstd-compressed sections are kept, with a warning.
+ * - gcc orders .debug_str and .debug_line_str by a hash of the strings, so they are sorted by
+ *   content and every reference follows: by walking DWARF in linked files (src/dwarf.ts), through
+ *   the relocation addends in relocatable objects (src/elfrel.ts).
+ * - When anything changed, the GNU build-id is recomputed from the normalized content (buildId
+ *   below), so two builds in different directories get the same id.
+ * Left unchanged, with a warning: a file where a replacement is longer than what it replaces.
+ * Errors: headers or sections that run past the end of the file, corrupt compressed sections.
  */
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import type { Handler, HandlerContext } from '../src/handler.js';
 import { forEachChunk, readExactSync, type Sink, type Source } from '../src/io.js';
 import { OutputPlan } from '../src/plan.js';
-import { ET_REL, SHF_COMPRESSED, SHT_NOBITS, SHT_NOTE, isElf, readElf, type ElfFile, type ElfSection } from '../src/elf.js';
+import { FormatError } from '../src/errors.js';
+import { ELFCOMPRESS_ZLIB, ET_REL, SHF_ALLOC, SHF_COMPRESSED, SHT_NOBITS, SHT_NOTE, isElf, readElf, type ElfFile, type ElfSection } from '../src/elf.js';
 import { canonicalizeStringTables } from '../src/dwarf.js';
-import type { BuildPath } from '../src/options.js';
+import { sortObjectStringTables } from '../src/elfrel.js';
+import { scrubInPlace, scrubs } from '../src/scrub.js';
 
-const STRING_SECTIONS = /^(?:\.debug_str|\.debug_line_str|\.debug_line|\.debug_info|\.rodata(?:\..*)?|\.comment|\.dynstr|\.strtab|\.gnu_debuglink)$/;
+const STRING_SECTIONS = /^(?:\.debug_str|\.debug_line_str|\.debug_line|\.debug_info|\.debug_macro|\.rodata(?:\..*)?|\.comment|\.dynstr|\.strtab|\.gnu_debuglink)$/;
 const NT_GNU_BUILD_ID = 3;
 
-/** TO, padded with slashes to FROM's length: an equivalent directory path of the same size. */
-export function paddedPath(p: BuildPath): Buffer | undefined {
-  const from = Buffer.from(p.from);
-  const to = Buffer.from(p.to);
-  if (to.length > from.length) return undefined;
-  return Buffer.concat([to, Buffer.alloc(from.length - to.length, '/')]);
-}
+/**
+ * A file's sections: as stored, as plain bytes (inflated when compressed), and the new plain
+ * bytes of those that change. Each section is read (and inflated) at most once.
+ */
+class Sections {
+  private readonly raw = new Map<number, Buffer>();
+  private readonly plainCache = new Map<number, Buffer | undefined>();
+  readonly changed = new Map<number, Buffer>();
 
-/** Replace whole-directory occurrences of each build path in `data` (in place). */
-function rewriteStrings(data: Buffer, paths: readonly BuildPath[], tooLong: Set<string>): boolean {
-  let changed = false;
-  for (const p of paths) {
-    const from = Buffer.from(p.from);
-    for (let at = data.indexOf(from); at >= 0; at = data.indexOf(from, at + 1)) {
-      const next = data[at + from.length];
-      if (!(next === undefined || next === 0x2f || next === 0)) continue;
-      const to = paddedPath(p);
-      if (!to) {
-        tooLong.add(p.from);
-        continue;
-      }
-      to.copy(data, at);
-      changed = true;
-    }
+  constructor(
+    private readonly src: Source,
+    readonly file: ElfFile,
+    private readonly ctx: HandlerContext,
+    /** Treat compressed sections as unreadable (the second pass when they cannot be moved). */
+    private readonly keepCompressed = false,
+  ) {}
+
+  stored(s: ElfSection): Buffer {
+    let b = this.raw.get(s.index);
+    if (!b) this.raw.set(s.index, (b = s.type === SHT_NOBITS ? Buffer.alloc(0) : readExactSync(this.src, s.offset, s.size, `ELF section ${s.name}`)));
+    return b;
   }
-  return changed;
+
+  /** Size of the compression header (Elf32/64_Chdr). */
+  get chdrSize(): number {
+    return this.file.is64 ? 24 : 12;
+  }
+
+  /** The section's plain bytes (read-only), or undefined for a compression we do not handle. */
+  plain(s: ElfSection): Buffer | undefined {
+    if (this.changed.has(s.index)) return this.changed.get(s.index);
+    if (this.plainCache.has(s.index)) return this.plainCache.get(s.index);
+    let data: Buffer | undefined = this.stored(s);
+    if (s.flags & SHF_COMPRESSED && this.keepCompressed) {
+      data = undefined;
+    } else if (s.flags & SHF_COMPRESSED) {
+      const { le, is64 } = this.file;
+      if (data.length < this.chdrSize) throw new FormatError(`ELF section ${s.name}: compression header truncated`, s.offset);
+      const type = le ? data.readUInt32LE(0) : data.readUInt32BE(0);
+      const size = Number(is64 ? (le ? data.readBigUInt64LE(8) : data.readBigUInt64BE(8)) : le ? data.readUInt32LE(4) : data.readUInt32BE(4));
+      if (type !== ELFCOMPRESS_ZLIB) {
+        this.ctx.warn(`${this.ctx.name}: section ${s.name} is compressed with type ${type} (not zlib); left unchanged`);
+        data = undefined;
+      } else {
+        try {
+          data = zlib.inflateSync(data.subarray(this.chdrSize));
+        } catch (e) {
+          throw new FormatError(`ELF section ${s.name}: bad zlib data (${(e as Error).message})`, s.offset);
+        }
+        if (data.length !== size) throw new FormatError(`ELF section ${s.name}: inflates to ${data.length} bytes, header says ${size}`, s.offset);
+      }
+    }
+    this.plainCache.set(s.index, data);
+    return data;
+  }
+
+  /** A private copy of the plain bytes, to edit. */
+  copy(s: ElfSection): Buffer | undefined {
+    const p = this.plain(s);
+    return p && Buffer.from(p);
+  }
+
+  set(s: ElfSection, data: Buffer): void {
+    const before = this.plain(s);
+    if (before && before.equals(data)) return;
+    this.changed.set(s.index, data);
+  }
+
+  /** The bytes to store for a changed section: deflated again behind its header if compressed. */
+  encode(s: ElfSection): Buffer {
+    const data = this.changed.get(s.index)!;
+    if (!(s.flags & SHF_COMPRESSED)) return data;
+    return Buffer.concat([this.stored(s).subarray(0, this.chdrSize), zlib.deflateSync(data)]);
+  }
 }
 
-/** Where the GNU build-id bytes are: [offset, length] in the file, if there is one. */
-function findBuildId(src: Source, elf: ElfFile): [number, number] | undefined {
-  const u32 = (b: Buffer, o: number) => (elf.le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-  for (const s of elf.sections) {
-    if (s.type !== SHT_NOTE || s.size === 0) continue;
-    const notes = readExactSync(src, s.offset, s.size, 'ELF note section');
+/** Where the GNU build-id is: section, offset inside it, length. */
+interface BuildIdPlace {
+  section: ElfSection;
+  at: number;
+  length: number;
+}
+
+function findBuildId(secs: Sections): BuildIdPlace | undefined {
+  const { file } = secs;
+  const u32 = (b: Buffer, o: number) => (file.le ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  for (const s of file.sections) {
+    if (s.type !== SHT_NOTE || s.size === 0 || s.flags & SHF_COMPRESSED) continue;
+    const notes = secs.stored(s);
     for (let pos = 0; pos + 12 <= notes.length; ) {
       const namesz = u32(notes, pos);
       const descsz = u32(notes, pos + 4);
@@ -67,136 +133,236 @@ function findBuildId(src: Source, elf: ElfFile): [number, number] | undefined {
       const name = pos + 12;
       const desc = name + ((namesz + 3) & ~3);
       if (desc + descsz > notes.length) break;
-      if (type === NT_GNU_BUILD_ID && notes.toString('latin1', name, name + namesz) === 'GNU\0' && descsz > 0) return [s.offset + desc, descsz];
+      if (type === NT_GNU_BUILD_ID && notes.toString('latin1', name, name + namesz) === 'GNU\0' && descsz > 0) return { section: s, at: desc, length: descsz };
       pos = desc + ((descsz + 3) & ~3);
     }
   }
   return undefined;
 }
 
+/** The output's section placement. */
+interface Layout {
+  /** Offset of the first byte that moves; the file up to it keeps its place. */
+  firstMoved: number;
+  offsets: number[];
+  shoff: number;
+  /** Sections from firstMoved on, in file order. */
+  tail: ElfSection[];
+}
+
+/**
+ * Place sections whose stored size changed (recompressed debug sections): everything from the
+ * first of them on is laid out again in file order, each section at its alignment, then the
+ * section header table. Returns why not when that could move something a program loads or
+ * lose bytes that belong to no section.
+ */
+async function layout(src: Source, file: ElfFile, sizeOf: (s: ElfSection) => number): Promise<Layout | string> {
+  const offsets = file.sections.map((s) => s.offset);
+  const moved = file.sections.filter((s) => s.index > 0 && s.type !== SHT_NOBITS && sizeOf(s) !== s.size);
+  if (moved.length === 0) return { firstMoved: src.size, offsets, shoff: file.shoff, tail: [] };
+  const firstMoved = Math.min(...moved.map((s) => s.offset));
+  if (file.segments.some((p) => p.filesz > 0 && p.offset + p.filesz > firstMoved)) return 'a segment lies after the compressed sections';
+  const tail = file.sections.filter((s) => s.index > 0 && s.offset >= firstMoved).sort((a, b) => a.offset - b.offset || a.index - b.index);
+  // In a relocatable object nothing is loaded from a file offset: any section may move.
+  if (file.type !== ET_REL && tail.some((s) => s.flags & SHF_ALLOC && s.type !== SHT_NOBITS)) return 'an allocated section lies after the compressed sections';
+  const tableSize = file.sections.length * file.shentsize;
+  const covered: [number, number][] = tail.filter((s) => s.type !== SHT_NOBITS).map((s) => [s.offset, s.offset + s.size]);
+  for (const s of file.sections) if (s.index > 0 && s.type !== SHT_NOBITS && s.offset < firstMoved && s.offset + s.size > firstMoved) return `section ${s.name} overlaps the compressed sections`;
+  if (file.shoff >= firstMoved) covered.push([file.shoff, file.shoff + tableSize]);
+  else if (file.shoff + tableSize > firstMoved) return 'the section table overlaps the compressed sections';
+  covered.sort((a, b) => a[0] - b[0]);
+  // Bytes that belong to nothing would be dropped: allow only alignment padding (zeros).
+  let pos = firstMoved;
+  for (const [start, end] of [...covered, [src.size, src.size] as [number, number]]) {
+    if (start > pos) {
+      if (start - pos > 65536) return `${start - pos} bytes between sections belong to none`;
+      if ((await src.read(pos, start - pos)).some((b) => b !== 0)) return 'non-zero bytes between sections';
+    }
+    pos = Math.max(pos, end);
+  }
+  pos = firstMoved;
+  for (const s of tail) {
+    if (s.type === SHT_NOBITS) {
+      offsets[s.index] = pos;
+      continue;
+    }
+    const align = Math.max(1, s.addralign);
+    pos = Math.ceil(pos / align) * align;
+    offsets[s.index] = pos;
+    pos += sizeOf(s);
+  }
+  let shoff = file.shoff;
+  if (file.shoff >= firstMoved) {
+    const align = file.is64 ? 8 : 4;
+    shoff = Math.ceil(pos / align) * align;
+  }
+  return { firstMoved, offsets, shoff, tail };
+}
+
 /**
  * The new build-id, as debugedit --build-id computes it: a digest (SHA-1 for 20-byte ids, MD5 for
  * 16, SHA-256 otherwise, cut to the id's size) over the ELF header with e_phoff and e_shoff
- * zeroed, the program headers, and for each section in order its contents (none for NOBITS; the
- * build-id bytes themselves zeroed) and its header with sh_offset zeroed. All fields as they are
- * in the file (its own byte order and class).
+ * zeroed, the program headers, and for each section in order its contents as stored (none for
+ * NOBITS; the build-id bytes themselves zeroed) and its header with sh_offset zeroed. All fields
+ * as they are in the output file (its own byte order and class).
  */
-async function buildId(src: Source, elf: ElfFile, patched: Map<number, Buffer>, read: ReadSection, id: [number, number]): Promise<Buffer> {
-  const hash = createHash(id[1] === 20 ? 'sha1' : id[1] === 16 ? 'md5' : 'sha256');
-  const eh = Buffer.from(readExactSync(src, 0, elf.ehsize, 'ELF header'));
-  eh.fill(0, elf.is64 ? 32 : 28, elf.is64 ? 48 : 36); // e_phoff, e_shoff
+async function buildId(src: Source, secs: Sections, stored: Map<number, Buffer>, headers: Buffer, id: BuildIdPlace): Promise<Buffer> {
+  const { file } = secs;
+  const hash = createHash(id.length === 20 ? 'sha1' : id.length === 16 ? 'md5' : 'sha256');
+  const eh = Buffer.from(readExactSync(src, 0, file.ehsize, 'ELF header'));
+  eh.fill(0, file.is64 ? 32 : 28, file.is64 ? 48 : 36); // e_phoff, e_shoff
   hash.update(eh);
-  if (elf.phnum) hash.update(readExactSync(src, elf.phoff, elf.phnum * elf.phentsize, 'ELF program headers'));
-  for (const s of elf.sections) {
+  if (file.phnum) hash.update(readExactSync(src, file.phoff, file.phnum * file.phentsize, 'ELF program headers'));
+  for (const s of file.sections) {
     if (s.type !== SHT_NOBITS && s.size > 0) {
-      const own = patched.get(s.index);
-      const inside = id[0] >= s.offset && id[0] + id[1] <= s.offset + s.size;
-      if (own || inside) {
-        const data = Buffer.from(own ?? read(s));
-        if (inside) data.fill(0, id[0] - s.offset, id[0] - s.offset + id[1]);
+      const own = stored.get(s.index);
+      if (own || s === id.section) {
+        const data = Buffer.from(own ?? secs.stored(s));
+        if (s === id.section) data.fill(0, id.at, id.at + id.length);
         hash.update(data);
       } else {
         await forEachChunk(src, s.offset, s.size, (chunk) => void hash.update(chunk));
       }
     }
-    const h = Buffer.from(readExactSync(src, s.headerOffset, elf.shentsize, 'ELF section header'));
-    h.fill(0, elf.is64 ? 24 : 16, elf.is64 ? 32 : 20); // sh_offset
+    const h = Buffer.from(headers.subarray(s.index * file.shentsize, (s.index + 1) * file.shentsize));
+    h.fill(0, file.is64 ? 24 : 16, file.is64 ? 32 : 20); // sh_offset
     hash.update(h);
   }
   const digest = hash.digest();
-  return Buffer.concat([digest, Buffer.alloc(Math.max(0, id[1] - digest.length))]).subarray(0, id[1]);
+  return Buffer.concat([digest, Buffer.alloc(Math.max(0, id.length - digest.length))]).subarray(0, id.length);
 }
 
-/** Does a compressed section (ELF Chdr + zlib) contain one of the paths? */
-function compressedHolds(data: Buffer, elf: ElfFile, paths: readonly BuildPath[]): boolean {
-  try {
-    const plain = zlib.inflateSync(data.subarray(elf.is64 ? 24 : 12));
-    return paths.some((p) => plain.includes(Buffer.from(p.from)));
-  } catch {
-    return false;
-  }
-}
-
-/** A section's bytes as they are in the input, read once per file. */
-type ReadSection = (s: ElfSection) => Buffer;
-
-const DWARF_SECTIONS = ['.debug_info', '.debug_abbrev', '.debug_line', '.debug_str', '.debug_line_str', '.debug_str_offsets'];
+const DWARF_SECTIONS = ['.debug_info', '.debug_abbrev', '.debug_line', '.debug_str', '.debug_line_str', '.debug_str_offsets', '.debug_macro', '.debug_names', '.debug_types'];
 
 /**
  * gcc orders .debug_str and .debug_line_str by a hash of their strings, so the build path changes
- * the order; sort them (src/dwarf.ts) so two builds in different directories agree. Linked files
- * only, and only when none of the DWARF sections involved is compressed.
+ * the order; sort them so two builds in different directories agree.
  */
-function sortStringTables(file: ElfFile, patched: Map<number, Buffer>, read: ReadSection, ctx: HandlerContext): void {
-  if (file.type === ET_REL) return;
-  const byName = new Map(file.sections.filter((s) => s.type !== SHT_NOBITS && s.size > 0).map((s) => [s.name, s]));
-  if (DWARF_SECTIONS.some((n) => byName.get(n) && byName.get(n)!.flags & SHF_COMPRESSED)) return;
-  const copies = new Map<number, Buffer>();
+function sortStringTables(secs: Sections, ctx: HandlerContext): void {
+  const { file } = secs;
+  const live = file.sections.filter((s) => s.index > 0 && s.type !== SHT_NOBITS && s.size > 0);
+  if (file.type === ET_REL) {
+    const result = sortObjectStringTables(file, (s) => secs.copy(s));
+    if (typeof result === 'string') ctx.warn(`${ctx.name}: DWARF string tables left in their order (${result})`);
+    else for (const [index, data] of result) secs.set(file.sections[index], data);
+    return;
+  }
+  const byName = new Map(live.filter((s) => DWARF_SECTIONS.includes(s.name)).map((s) => [s.name, s]));
+  if (!byName.has('.debug_str') && !byName.has('.debug_line_str')) return;
+  const copies = new Map<ElfSection, Buffer>();
+  let unreadable: string | undefined;
   const get = (name: string): Buffer | undefined => {
     const s = byName.get(name);
     if (!s) return undefined;
-    let b = copies.get(s.index);
-    if (!b) copies.set(s.index, (b = Buffer.from(patched.get(s.index) ?? read(s))));
-    return b;
+    if (!copies.has(s)) {
+      const c = secs.copy(s);
+      if (!c) unreadable = s.name;
+      else copies.set(s, c);
+    }
+    return copies.get(s) ?? Buffer.alloc(0);
   };
   const result = canonicalizeStringTables({ le: file.le, get });
-  if ('unsupported' in result) {
-    ctx.warn(`${ctx.name}: DWARF string tables left in their order (${result.unsupported})`);
+  const reason = unreadable ? `${unreadable} unreadable` : 'unsupported' in result ? result.unsupported : undefined;
+  if (reason) {
+    ctx.warn(`${ctx.name}: DWARF string tables left in their order (${reason})`);
     return;
   }
-  for (const [index, data] of copies) {
-    const before = patched.get(index) ?? read(file.sections[index]);
-    if (!data.equals(before)) patched.set(index, data);
+  for (const [s, data] of copies) secs.set(s, data);
+}
+
+/** Write an address-sized field (sh_offset, sh_size, e_shoff) into a header. */
+function putAddr(file: ElfFile, buf: Buffer, at: number, value: number): void {
+  if (file.is64) file.le ? buf.writeBigUInt64LE(BigInt(value), at) : buf.writeBigUInt64BE(BigInt(value), at);
+  else file.le ? buf.writeUInt32LE(value, at) : buf.writeUInt32BE(value, at);
+}
+
+/** Normalize one ELF file from `src` into `sink`; returns whether anything changed. */
+export async function normalizeElf(src: Source, sink: Sink, ctx: HandlerContext, keepCompressed = false): Promise<boolean> {
+  const file = readElf(src);
+  const secs = new Sections(src, file, ctx, keepCompressed);
+  const tooLong = new Set<string>();
+  for (const s of file.sections) {
+    if (s.index === 0 || s.type === SHT_NOBITS || s.size === 0 || !STRING_SECTIONS.test(s.name)) continue;
+    const data = secs.copy(s);
+    if (data && scrubInPlace(data, ctx.options, tooLong)) secs.set(s, data);
   }
+  if (tooLong.size) {
+    ctx.warn(`${ctx.name}: the replacement for ${[...tooLong].join(', ')} is longer than what it replaces; file left unchanged`);
+    return false;
+  }
+  if (secs.changed.size === 0) return false;
+  sortStringTables(secs, ctx);
+
+  const stored = new Map([...secs.changed.keys()].map((i) => [i, secs.encode(file.sections[i])]));
+  const sizeOf = (s: ElfSection) => stored.get(s.index)?.length ?? s.size;
+  const placed = await layout(src, file, sizeOf);
+  if (typeof placed === 'string') {
+    // Start again without them: the string tables cannot be sorted if their references stay.
+    ctx.warn(`${ctx.name}: compressed sections left unchanged (${placed})`);
+    return normalizeElf(src, sink, ctx, true);
+  }
+  const { firstMoved, offsets, shoff, tail } = placed;
+
+  // The new section header table and ELF header.
+  const headers = Buffer.from(readExactSync(src, file.shoff, file.sections.length * file.shentsize, 'ELF section headers'));
+  for (const s of file.sections) {
+    if (s.index === 0) continue;
+    putAddr(file, headers, s.index * file.shentsize + (file.is64 ? 24 : 16), offsets[s.index]);
+    if (s.type !== SHT_NOBITS) putAddr(file, headers, s.index * file.shentsize + (file.is64 ? 32 : 20), sizeOf(s));
+  }
+  const ehdr = Buffer.from(readExactSync(src, 0, file.ehsize, 'ELF header'));
+  putAddr(file, ehdr, file.is64 ? 40 : 32, shoff);
+
+  const id = findBuildId(secs);
+  if (id) {
+    const note = Buffer.from(stored.get(id.section.index) ?? secs.stored(id.section));
+    (await buildId(src, secs, stored, headers, id)).copy(note, id.at);
+    stored.set(id.section.index, note);
+  }
+
+  // The file up to firstMoved, with same-size patches; then the laid-out tail.
+  const plan = new OutputPlan(src);
+  const patches: [number, Buffer][] = [[0, ehdr]];
+  for (const [i, data] of stored) if (file.sections[i].offset < firstMoved) patches.push([file.sections[i].offset, data]);
+  if (file.shoff < firstMoved) patches.push([file.shoff, headers]);
+  patches.sort((a, b) => a[0] - b[0]);
+  let pos = 0;
+  for (const [offset, data] of patches) {
+    plan.copy(pos, offset - pos);
+    plan.put(data);
+    pos = offset + data.length;
+  }
+  plan.copy(pos, firstMoved - pos);
+  let out = firstMoved;
+  const pad = (to: number) => {
+    if (to > out) plan.emit(Buffer.alloc(to - out));
+    out = Math.max(out, to);
+  };
+  for (const s of tail) {
+    if (s.type === SHT_NOBITS) continue;
+    pad(offsets[s.index]);
+    const data = stored.get(s.index);
+    if (data) plan.emit(data);
+    else plan.copy(s.offset, s.size);
+    out += sizeOf(s);
+  }
+  if (shoff >= firstMoved && tail.length) {
+    pad(shoff);
+    plan.emit(headers);
+  }
+  return plan.commit(sink);
 }
 
 export const elf: Handler = {
   name: 'elf',
   defaultEnabled: true,
   beyondPerl: true,
+  onlyScrubs: true,
   matchName: () => true,
   detect: (head) => isElf(head),
 
   async normalize(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean> {
-    const paths = ctx.options.buildPaths ?? [];
-    if (paths.length === 0) return false;
-    const file = readElf(src);
-    const patched = new Map<number, Buffer>();
-    const tooLong = new Set<string>();
-    const original = new Map<number, Buffer>();
-    const read: ReadSection = (s) => {
-      let b = original.get(s.index);
-      if (!b) original.set(s.index, (b = readExactSync(src, s.offset, s.size, `ELF section ${s.name}`)));
-      return b;
-    };
-    const sections: ElfSection[] = file.sections.filter((s) => s.index > 0 && s.type !== SHT_NOBITS && s.size > 0 && STRING_SECTIONS.test(s.name));
-    for (const s of sections) {
-      const data = Buffer.from(read(s));
-      if (s.flags & SHF_COMPRESSED) {
-        if (compressedHolds(data, file, paths)) ctx.warn(`${ctx.name}: compressed section ${s.name} holds a build path; left unchanged`);
-        continue;
-      }
-      if (rewriteStrings(data, paths, tooLong)) patched.set(s.index, data);
-    }
-    if (tooLong.size) {
-      ctx.warn(`${ctx.name}: the replacement for ${[...tooLong].join(', ')} is longer than the path itself; file left unchanged`);
-      return false;
-    }
-    if (patched.size === 0) return false;
-    sortStringTables(file, patched, read, ctx);
-
-    const edits: [number, Buffer][] = [...patched].map(([i, data]) => [file.sections[i].offset, data]);
-    const id = findBuildId(src, file);
-    if (id) edits.push([id[0], await buildId(src, file, patched, read, id)]);
-    edits.sort((a, b) => a[0] - b[0]);
-    const plan = new OutputPlan(src);
-    let pos = 0;
-    for (const [offset, data] of edits) {
-      plan.copy(pos, offset - pos);
-      plan.put(data);
-      pos = offset + data.length;
-    }
-    plan.copy(pos, src.size - pos);
-    return plan.commit(sink);
+    if (!scrubs(ctx.options)) return false;
+    return normalizeElf(src, sink, ctx);
   },
 };

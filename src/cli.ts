@@ -14,8 +14,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs, type OptionSpec } from './args.js';
 import { UsageError } from './errors.js';
-import { applyNormalizerSpec, parseBuildPaths, parseOwner, resolveTimestamp } from './options.js';
-import { DEFAULT_ENABLED, handlerByName, NORMALIZER_NAMES } from './registry.js';
+import { applyNormalizerSpec, parseBuildPaths, parseHostnames, parseOwner, resolveTimestamp } from './options.js';
+import { DEFAULT_ENABLED, handlerByName, NORMALIZER_NAMES, SCRUB_ONLY } from './registry.js';
 import type { FileReport, RunOptions } from './pipeline.js';
 import { runFiles } from './pool.js';
 import { collectTargets, makeExcluder } from './walk.js';
@@ -42,6 +42,7 @@ const SPECS: OptionSpec[] = [
   { names: ['tar-owner'], kind: 'string', key: 'tarOwner' },
   { names: ['tar-group'], kind: 'string', key: 'tarGroup' },
   { names: ['build-path'], kind: 'list', key: 'buildPath' },
+  { names: ['hostname'], kind: 'list', key: 'hostname' },
 ];
 
 export function usage(cmd: string): string {
@@ -54,8 +55,11 @@ const EXTENSIONS = `Also: FILENAME may be a directory (walked recursively; symli
   --exclude GLOB     skip matching files and directories (repeatable; a GLOB without / matches names)
   --json FILE        write a per-file report as JSON
   --build-path FROM[=TO]
-                     replace the build directory FROM by TO (default /build) in ELF files;
-                     repeatable; BUILD_PATH_PREFIX_MAP is read too
+                     replace the build directory FROM by TO (default /build) in ELF and
+                     HTML files; repeatable; BUILD_PATH_PREFIX_MAP is read too
+  --hostname NAME[=REPLACEMENT]
+                     replace the host name NAME by REPLACEMENT (default build) in ELF and
+                     HTML files; repeatable; STRIP_NONDETERMINISM_HOSTNAMES is read too
   --tar-owner NAME:ID, --tar-group NAME:ID
                      owner and group of tar and .deb members (default root:0)
 SOURCE_DATE_EPOCH is used as the timestamp when -T is not given.`;
@@ -147,9 +151,11 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
     const tarOwner = v.tarOwner === undefined ? undefined : parseOwner(v.tarOwner as string, '--tar-owner');
     const tarGroup = v.tarGroup === undefined ? undefined : parseOwner(v.tarGroup as string, '--tar-group');
     const buildPaths = parseBuildPaths((v.buildPath as string[] | undefined) ?? [], env);
-    // Without build paths the ELF normalizer has nothing to do: leave ELF files unclaimed.
-    if (buildPaths.length === 0) enabled.delete('elf');
-    const options: RunOptions = { timestamp, clamp: v.clamp === true, enabled, verbose, forced, check, tarOwner, tarGroup, buildPaths };
+    const hostnames = parseHostnames((v.hostname as string[] | undefined) ?? [], env);
+    // Without build paths or host names the ELF and HTML normalizers have nothing to do: leave
+    // those files unclaimed.
+    if (buildPaths.length === 0 && hostnames.length === 0) for (const n of SCRUB_ONLY) enabled.delete(n);
+    const options: RunOptions = { timestamp, clamp: v.clamp === true, enabled, verbose, forced, check, tarOwner, tarGroup, buildPaths, hostnames };
     const started = performance.now();
     const { targets, isTree } = collectTargets(parsed.operands, makeExcluder((v.exclude as string[] | undefined) ?? []));
     const batch = isTree || check || v.json !== undefined;

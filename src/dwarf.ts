@@ -5,11 +5,12 @@
  * strings by content (same strings, same total size, so nothing else in the file moves) and
  * rewrites every reference to them: DW_FORM_strp / line_strp in .debug_info (DWARF 2-5, 32- and
  * 64-bit units, DW_FORM_indirect, implicit_const), strp / line_strp in DWARF 5 .debug_line headers,
- * and .debug_str_offsets entries.
+ * .debug_str_offsets entries, and the strp opcodes of .debug_macro (gcc -g3).
  *
- * It works on linked files only (in relocatable objects the references are relocation addends).
- * Anything it cannot walk with certainty (an unknown form, .debug_macro, .debug_names, .debug_types)
- * makes it give up, and the caller keeps the file as the path rewrite left it.
+ * It works on linked files; in relocatable objects the references are relocation addends, which
+ * src/elfrel.ts rewrites with sortStrings() from here. Anything it cannot walk with certainty (an
+ * unknown form or macro opcode, .debug_names, .debug_types) makes it give up, and the caller keeps
+ * the file as the path rewrite left it.
  */
 
 export interface DwarfSections {
@@ -205,10 +206,96 @@ function lineSites(line: Buffer, le: boolean, sites: Site[]): void {
   }
 }
 
+/**
+ * .debug_macro (gcc -g3; DWARF 5 and the GNU version 4 extension): units one after another, each a
+ * header then opcodes up to a 0. The strp opcodes point into .debug_str.
+ */
+function macroSites(macro: Buffer, le: boolean, sites: Site[]): void {
+  const r = new Reader(macro, 0, le);
+  while (r.pos < macro.length) {
+    const version = r.u16();
+    if (version !== 4 && version !== 5) throw new Unsupported(`.debug_macro version ${version}`);
+    const flags = r.u8();
+    const offsetSize: 4 | 8 = flags & 1 ? 8 : 4;
+    if (flags & 2) r.skip(offsetSize); // debug_line_offset
+    const operands = new Map<number, number[]>();
+    if (flags & 4) {
+      for (let n = r.u8(); n > 0; n--) {
+        const op = r.u8();
+        const forms: number[] = [];
+        for (let k = r.uleb(); k > 0; k--) forms.push(r.u8());
+        operands.set(op, forms);
+      }
+    }
+    for (let op = r.u8(); op !== 0; op = r.u8()) {
+      const forms = operands.get(op);
+      if (forms) {
+        for (const form of forms) readForm(r, form, offsetSize, 8, version, sites);
+        continue;
+      }
+      switch (op) {
+        case 0x01: case 0x02: r.uleb(); r.cstring(); break; // define, undef
+        case 0x03: case 0x0b: case 0x0c: r.uleb(); r.uleb(); break; // start_file, define_strx, undef_strx
+        case 0x04: break; // end_file
+        case 0x05: case 0x06: // define_strp, undef_strp
+          r.uleb();
+          sites.push({ buf: macro, pos: r.pos, size: offsetSize, table: '.debug_str' });
+          r.skip(offsetSize);
+          break;
+        case 0x07: case 0x0a: r.skip(offsetSize); break; // import, import_sup
+        case 0x08: case 0x09: r.uleb(); r.skip(offsetSize); break; // define_sup, undef_sup
+        default:
+          throw new Unsupported(`.debug_macro opcode 0x${op.toString(16)}`);
+      }
+    }
+  }
+}
+
+/** A string table's NUL-terminated strings sorted by content, and where each old offset went. */
+export interface StringOrder {
+  out: Buffer;
+  /** The new offset of an old one (possibly pointing into the middle of a string). */
+  locate(offset: number): number;
+}
+
+export function sortStrings(buf: Buffer): StringOrder {
+  // The table's strings, each with its start; sorted by content (ties by position).
+  const starts: number[] = [];
+  for (let p = 0; p < buf.length; ) {
+    starts.push(p);
+    const nul = buf.indexOf(0, p);
+    p = nul < 0 ? buf.length : nul + 1;
+  }
+  const strings = starts.map((s, i) => buf.subarray(s, i + 1 < starts.length ? starts[i + 1] : buf.length));
+  const order = strings.map((_, i) => i).sort((a, b) => Buffer.compare(strings[a], strings[b]) || a - b);
+  const out = Buffer.alloc(buf.length);
+  const newStart = new Array<number>(strings.length);
+  const firstOf = new Map<string, number>();
+  let at = 0;
+  for (const i of order) {
+    const key = strings[i].toString('latin1');
+    newStart[i] = firstOf.get(key) ?? at; // identical strings: every reference goes to the first
+    if (!firstOf.has(key)) firstOf.set(key, at);
+    strings[i].copy(out, at);
+    at += strings[i].length;
+  }
+  const locate = (off: number): number => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= off) lo = mid;
+      else hi = mid - 1;
+    }
+    return newStart[lo] + (off - starts[lo]);
+  };
+  return { out, locate };
+}
+
 /** Reorder `.debug_str` and `.debug_line_str` and rewrite every reference. Returns the names of
  *  the sections it changed, or a reason it could not. */
 export function canonicalizeStringTables(dw: DwarfSections): { changed: string[] } | { unsupported: string } {
-  for (const name of ['.debug_macro', '.debug_names', '.debug_types']) if (dw.get(name)) return { unsupported: `${name} present` };
+  for (const name of ['.debug_names', '.debug_types']) if (dw.get(name)) return { unsupported: `${name} present` };
   const sites: Site[] = [];
   try {
     const info = dw.get('.debug_info');
@@ -216,6 +303,8 @@ export function canonicalizeStringTables(dw: DwarfSections): { changed: string[]
     if (info && abbrev) infoSites(info, abbrev, dw.le, sites);
     const line = dw.get('.debug_line');
     if (line) lineSites(line, dw.le, sites);
+    const macro = dw.get('.debug_macro');
+    if (macro) macroSites(macro, dw.le, sites);
   } catch (e) {
     if (e instanceof Unsupported || e instanceof RangeError) return { unsupported: e.message };
     throw e;
@@ -235,46 +324,19 @@ export function canonicalizeStringTables(dw: DwarfSections): { changed: string[]
   for (const table of ['.debug_str', '.debug_line_str'] as const) {
     const buf = dw.get(table);
     if (!buf) continue;
-    // The table's strings, each with its start; sorted by content (ties by position).
-    const starts: number[] = [];
-    for (let p = 0; p < buf.length; ) {
-      starts.push(p);
-      const nul = buf.indexOf(0, p);
-      p = nul < 0 ? buf.length : nul + 1;
-    }
-    const strings = starts.map((s, i) => buf.subarray(s, i + 1 < starts.length ? starts[i + 1] : buf.length));
-    const order = strings.map((_, i) => i).sort((a, b) => Buffer.compare(strings[a], strings[b]) || a - b);
-    const out = Buffer.alloc(buf.length);
-    const newStart = new Array<number>(strings.length);
-    const firstOf = new Map<string, number>();
-    let at = 0;
-    for (const i of order) {
-      const key = strings[i].toString('latin1');
-      newStart[i] = firstOf.get(key) ?? at; // identical strings: every reference goes to the first
-      if (!firstOf.has(key)) firstOf.set(key, at);
-      strings[i].copy(out, at);
-      at += strings[i].length;
-    }
-    // Map an old offset (possibly into the middle of a string) to its new place.
-    const locate = (off: number): number => {
-      let lo = 0;
-      let hi = starts.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (starts[mid] <= off) lo = mid;
-        else hi = mid - 1;
-      }
-      return newStart[lo] + (off - starts[lo]);
-    };
+    const { out, locate } = sortStrings(buf);
     let touched = !out.equals(buf);
-    for (const s of sites.filter((x) => x.table === table)) {
-      const old = s.size === 4 ? (dw.le ? s.buf.readUInt32LE(s.pos) : s.buf.readUInt32BE(s.pos)) : Number(dw.le ? s.buf.readBigUInt64LE(s.pos) : s.buf.readBigUInt64BE(s.pos));
-      if (old >= buf.length) return { unsupported: `${table} reference ${old} out of range` };
+    const read = (x: Site) => (x.size === 4 ? (dw.le ? x.buf.readUInt32LE(x.pos) : x.buf.readUInt32BE(x.pos)) : Number(dw.le ? x.buf.readBigUInt64LE(x.pos) : x.buf.readBigUInt64BE(x.pos)));
+    const mine = sites.filter((x) => x.table === table);
+    // Every reference is checked before any is rewritten: a bad one leaves all as they were.
+    for (const x of mine) if (read(x) >= buf.length) return { unsupported: `${table} reference ${read(x)} out of range` };
+    for (const x of mine) {
+      const old = read(x);
       const now = locate(old);
       if (now === old) continue;
       touched = true;
-      if (s.size === 4) dw.le ? s.buf.writeUInt32LE(now, s.pos) : s.buf.writeUInt32BE(now, s.pos);
-      else dw.le ? s.buf.writeBigUInt64LE(BigInt(now), s.pos) : s.buf.writeBigUInt64BE(BigInt(now), s.pos);
+      if (x.size === 4) dw.le ? x.buf.writeUInt32LE(now, x.pos) : x.buf.writeUInt32BE(now, x.pos);
+      else dw.le ? x.buf.writeBigUInt64LE(BigInt(now), x.pos) : x.buf.writeBigUInt64BE(BigInt(now), x.pos);
     }
     if (touched) {
       out.copy(buf);

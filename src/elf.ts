@@ -11,7 +11,12 @@ import { readExactSync } from './io.js';
 export const ELF_MAGIC = '\x7fELF';
 export const SHT_NOBITS = 8;
 export const SHT_NOTE = 7;
+export const SHT_SYMTAB = 2;
+export const SHT_RELA = 4;
+export const SHT_REL = 9;
+export const SHF_ALLOC = 0x2;
 export const SHF_COMPRESSED = 0x800;
+export const ELFCOMPRESS_ZLIB = 1;
 
 export interface ElfSection {
   index: number;
@@ -20,6 +25,11 @@ export interface ElfSection {
   flags: number;
   offset: number;
   size: number;
+  /** sh_link, sh_info, sh_addralign, sh_entsize. */
+  link: number;
+  info: number;
+  addralign: number;
+  entsize: number;
   /** Where this section's header sits in the file, and its length (for hashing). */
   headerOffset: number;
 }
@@ -31,6 +41,8 @@ export interface ElfFile {
   /** e_type: 1 relocatable, 2 executable, 3 shared object, 4 core. */
   type: number;
   le: boolean;
+  /** e_machine (3 i386, 40 ARM, 62 x86-64, ...). */
+  machine: number;
   ehsize: number;
   phoff: number;
   phentsize: number;
@@ -38,6 +50,8 @@ export interface ElfFile {
   shoff: number;
   shentsize: number;
   sections: ElfSection[];
+  /** The file range of each program header (p_offset, p_filesz). */
+  segments: { offset: number; filesz: number }[];
 }
 
 export function isElf(head: Buffer): boolean {
@@ -62,7 +76,12 @@ export function readElf(src: Source): ElfFile {
   let shnum = u16(eh, is64 ? 60 : 48);
   let shstrndx = u16(eh, is64 ? 62 : 50);
   if (phnum && phoff + phnum * phentsize > src.size) throw new FormatError('ELF program headers run past the end of the file', phoff);
-  const elf: ElfFile = { is64, le, type: u16(eh, 16), ehsize, phoff, phentsize, phnum, shoff, shentsize, sections: [] };
+  const elf: ElfFile = { is64, le, type: u16(eh, 16), machine: u16(eh, 18), ehsize, phoff, phentsize, phnum, shoff, shentsize, sections: [], segments: [] };
+  if (phnum && phentsize < (is64 ? 56 : 32)) throw new FormatError(`ELF program header size ${phentsize} is too small`, is64 ? 54 : 42);
+  for (let i = 0; i < phnum; i++) {
+    const ph = readExactSync(src, phoff + i * phentsize, is64 ? 56 : 32, 'ELF program header');
+    elf.segments.push({ offset: addr(ph, is64 ? 8 : 4), filesz: addr(ph, is64 ? 32 : 16) });
+  }
   if (shoff === 0) return elf; // no section table: nothing we rewrite
   if (shentsize !== (is64 ? 64 : 40)) throw new FormatError(`ELF section header size ${shentsize} is wrong`, is64 ? 58 : 46);
   if (shoff + shentsize > src.size) throw new FormatError('ELF section table starts past the end of the file', shoff);
@@ -81,7 +100,11 @@ export function readElf(src: Source): ElfFile {
       type: u32(h, 4),
       flags: is64 ? Number(le ? h.readBigUInt64LE(8) : h.readBigUInt64BE(8)) : u32(h, 8),
       offset: addr(h, is64 ? 24 : 16),
-      size: is64 ? Number(le ? h.readBigUInt64LE(32) : h.readBigUInt64BE(32)) : u32(h, 20),
+      size: addr(h, is64 ? 32 : 20),
+      link: u32(h, is64 ? 40 : 24),
+      info: u32(h, is64 ? 44 : 28),
+      addralign: addr(h, is64 ? 48 : 32),
+      entsize: addr(h, is64 ? 56 : 36),
       headerOffset: at,
     };
     if (i > 0 && s.type !== SHT_NOBITS && s.offset + s.size > src.size) {

@@ -24,6 +24,9 @@ export interface Handler {
   /** A format the Perl tool does not handle (tar, deb): dh_strip_nondeterminism, a drop-in for
    *  the Perl helper, leaves these off so packages come out as the Perl tool makes them. */
   readonly beyondPerl?: boolean;
+  /** Has work only when build paths or host names are given (elf, html): the CLI leaves it off
+   *  otherwise, so those files are not even claimed. */
+  readonly onlyScrubs?: boolean;
   /** Does the path look like this format? (Perl's file-name regex.) */
   matchName(path: string): boolean;
   /** Do the first bytes look like this format? (What Perl asks file(1).) `head` holds up to

@@ -18,6 +18,8 @@ export interface NormalizeOptions {
   readonly check?: boolean;
   /** Build paths to replace (--build-path, BUILD_PATH_PREFIX_MAP): longest `from` first. */
   readonly buildPaths?: readonly BuildPath[];
+  /** Host names to replace (--hostname, STRIP_NONDETERMINISM_HOSTNAMES): longest first. */
+  readonly hostnames?: readonly Hostname[];
   /** tar/.deb member owner and group (default root:0 for both). */
   readonly tarOwner?: Owner;
   readonly tarGroup?: Owner;
@@ -26,6 +28,11 @@ export interface NormalizeOptions {
 export interface BuildPath {
   readonly from: string;
   readonly to: string;
+}
+
+export interface Hostname {
+  readonly name: string;
+  readonly replacement: string;
 }
 
 /** Where a build path goes when --build-path gives no TO. */
@@ -56,6 +63,28 @@ export function parseBuildPaths(flags: readonly string[], env: NodeJS.ProcessEnv
     byFrom.set(from, to.length > 1 ? to.replace(/\/+$/, '') : to);
   }
   return [...byFrom].map(([from, to]) => ({ from, to })).sort((a, b) => b.from.length - a.from.length);
+}
+
+/** What a host name becomes when --hostname gives no replacement: the runner's sandbox host. */
+export const CANONICAL_HOSTNAME = 'build';
+
+const HOSTNAME = /^[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+
+/** `--hostname NAME[=REPLACEMENT]` values, after STRIP_NONDETERMINISM_HOSTNAMES (the same
+ *  `NAME[=REPLACEMENT]` items separated by commas or blanks; a flag wins over the variable).
+ *  Returned longest NAME first, so `host.example.org` is matched before `host`. */
+export function parseHostnames(flags: readonly string[], env: NodeJS.ProcessEnv): Hostname[] {
+  const byName = new Map<string, string>();
+  const items = [...(env.STRIP_NONDETERMINISM_HOSTNAMES ?? '').split(/[\s,]+/).filter(Boolean).map((t) => ['STRIP_NONDETERMINISM_HOSTNAMES', t]), ...flags.map((t) => ['--hostname', t])];
+  for (const [where, item] of items) {
+    const eq = item.indexOf('=');
+    const name = eq < 0 ? item : item.slice(0, eq);
+    const replacement = eq < 0 ? CANONICAL_HOSTNAME : item.slice(eq + 1);
+    if (!HOSTNAME.test(name)) throw new UsageError(`${where}: "${name}" is not a host name`);
+    if (!HOSTNAME.test(replacement)) throw new UsageError(`${where}: replacement "${replacement}" is not a host name`);
+    byName.set(name, replacement);
+  }
+  return [...byName].map(([name, replacement]) => ({ name, replacement })).sort((a, b) => b.name.length - a.name.length);
 }
 
 export interface Owner {

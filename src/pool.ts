@@ -13,22 +13,16 @@ import { normalizeFile, type FileReport, type RunOptions } from './pipeline.js';
 import { handlerByName } from './registry.js';
 import { syncRenames } from './replace.js';
 
-/** What a worker needs to rebuild RunOptions (functions and sets do not cross threads). */
-export interface WorkerOptions {
-  timestamp?: number;
-  clamp: boolean;
-  enabled: string[];
-  verbose: boolean;
-  forced?: string;
-  check?: boolean;
-}
+/** What a worker needs to rebuild RunOptions: the same, with the set as an array and the forced
+ *  handler by name (functions and sets do not cross threads; plain objects do). */
+export type WorkerOptions = Omit<RunOptions, 'enabled' | 'forced'> & { enabled: string[]; forced?: string };
 
 export function toWorkerOptions(o: RunOptions): WorkerOptions {
-  return { timestamp: o.timestamp, clamp: o.clamp, enabled: [...o.enabled], verbose: o.verbose, forced: o.forced?.name, check: o.check };
+  return { ...o, enabled: [...o.enabled], forced: o.forced?.name };
 }
 
 export function fromWorkerOptions(o: WorkerOptions): RunOptions {
-  return { timestamp: o.timestamp, clamp: o.clamp, enabled: new Set(o.enabled), verbose: o.verbose, forced: o.forced ? handlerByName(o.forced) : undefined, check: o.check };
+  return { ...o, enabled: new Set(o.enabled), forced: o.forced ? handlerByName(o.forced) : undefined };
 }
 
 const CHUNK = 256;

@@ -35,3 +35,6 @@ export function handlerByName(name: string): Handler | undefined {
 
 /** The Perl tool's default selection (everything it knows but ar). */
 export const PERL_DEFAULT_ENABLED: ReadonlySet<string> = new Set(HANDLERS.filter((h) => h.defaultEnabled && !h.beyondPerl).map((h) => h.name));
+
+/** Handlers with nothing to do unless build paths or host names are given. */
+export const SCRUB_ONLY: readonly string[] = HANDLERS.filter((h) => h.onlyScrubs).map((h) => h.name);
