@@ -33,6 +33,7 @@ import { ELFCOMPRESS_ZLIB, ET_REL, SHF_ALLOC, SHF_COMPRESSED, SHT_NOBITS, SHT_NO
 import { canonicalizeStringTables } from '../src/dwarf.js';
 import { sortObjectStringTables } from '../src/elfrel.js';
 import { scrubInPlace, scrubs } from '../src/scrub.js';
+import { AR_MAGIC, normalizeArchive } from './ar.js';
 
 const STRING_SECTIONS = /^(?:\.debug_str|\.debug_line_str|\.debug_line|\.debug_info|\.debug_macro|\.rodata(?:\..*)?|\.comment|\.dynstr|\.strtab|\.gnu_debuglink)$/;
 const NT_GNU_BUILD_ID = 3;
@@ -359,10 +360,12 @@ export const elf: Handler = {
   beyondPerl: true,
   onlyScrubs: true,
   matchName: () => true,
-  detect: (head) => isElf(head),
+  // ELF by magic whatever the name; a static library (`.a`) for its ELF members when ar is off.
+  detect: (head, _size, path) => isElf(head) || (/\.a$/.test(path) && head.toString('latin1', 0, 8) === AR_MAGIC),
 
   async normalize(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean> {
     if (!scrubs(ctx.options)) return false;
+    if (src.readSync(0, 8).toString('latin1') === AR_MAGIC) return normalizeArchive(src, sink, ctx, false);
     return normalizeElf(src, sink, ctx);
   },
 };

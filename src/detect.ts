@@ -13,13 +13,18 @@ export interface Detection {
 }
 
 export async function detect(path: string, src: Source & { head: Buffer }, enabled: ReadonlySet<string>, handlers: readonly Handler[] = HANDLERS): Promise<Detection | undefined> {
+  let disabled: Handler | undefined;
   for (const handler of handlers) {
     // A disabled format the Perl tool does not know (tar, deb) steps aside, so the file gets
     // Perl's treatment: a .tar.gz is then a gzip file, as in the Perl tool and its dh helper.
     if (handler.beyondPerl && !enabled.has(handler.name)) continue;
+    // Once a disabled Perl format matched, only an enabled format of ours may still take the file
+    // (a static library whose ar normalizer is off still has ELF members for elf).
+    if (disabled && !(handler.beyondPerl && enabled.has(handler.name))) continue;
     if (handler.matchName(path) && handler.detect(src.head, src.size, path) && (!handler.refine || (await handler.refine(src)))) {
-      return { handler, enabled: enabled.has(handler.name) };
+      if (enabled.has(handler.name)) return { handler, enabled: true };
+      disabled ??= handler;
     }
   }
-  return undefined;
+  return disabled && { handler: disabled, enabled: false };
 }
