@@ -106,12 +106,59 @@ class Sections {
     this.changed.set(s.index, data);
   }
 
-  /** The bytes to store for a changed section: deflated again behind its header if compressed. */
-  encode(s: ElfSection): Buffer {
-    const data = this.changed.get(s.index)!;
-    if (!(s.flags & SHF_COMPRESSED)) return data;
-    return Buffer.concat([this.stored(s).subarray(0, this.chdrSize), zlib.deflateSync(data)]);
+  /** A compression header for `plain` (as ld writes it: zlib, the section's own alignment). */
+  chdr(s: ElfSection, plain: Buffer): Buffer {
+    const { le, is64 } = this.file;
+    if (s.flags & SHF_COMPRESSED) return this.stored(s).subarray(0, this.chdrSize);
+    const h = Buffer.alloc(this.chdrSize);
+    const u32 = (v: number, at: number) => (le ? h.writeUInt32LE(v, at) : h.writeUInt32BE(v, at));
+    const u64 = (v: number, at: number) => (le ? h.writeBigUInt64LE(BigInt(v), at) : h.writeBigUInt64BE(BigInt(v), at));
+    u32(ELFCOMPRESS_ZLIB, 0);
+    if (is64) {
+      u64(plain.length, 8);
+      u64(s.addralign, 16);
+    } else {
+      u32(plain.length, 4);
+      u32(s.addralign, 8);
+    }
+    return h;
   }
+}
+
+/** How a section is to be stored: its bytes, and whether they are compressed. */
+interface Stored {
+  data: Buffer;
+  compressed: boolean;
+}
+
+const isDebug = (s: ElfSection) => s.name.startsWith('.debug_') && !(s.flags & SHF_ALLOC) && s.type !== SHT_NOBITS && s.size > 0;
+
+/**
+ * The stored form of each section that changes. ld and gas compress a debug section only when
+ * that makes it smaller, so the same content can end up compressed in one build and not in the
+ * other (the build path decides); in a file built with -gz every debug section is therefore
+ * decided again by the same rule over its normalized content (header + deflate < plain), with
+ * node's zlib. Sections whose decision and content stay keep their bytes.
+ */
+function storedSections(secs: Sections, keepCompressed: boolean): Map<number, Stored> {
+  const { file } = secs;
+  const out = new Map<number, Stored>();
+  const gz = !keepCompressed && file.sections.some((s) => isDebug(s) && s.flags & SHF_COMPRESSED);
+  for (const s of file.sections) {
+    const changed = secs.changed.get(s.index);
+    const wasCompressed = (s.flags & SHF_COMPRESSED) !== 0;
+    if (gz && isDebug(s)) {
+      const plain = secs.plain(s);
+      if (!plain) continue;
+      const deflated = zlib.deflateSync(plain);
+      const compress = secs.chdrSize + deflated.length < plain.length;
+      if (compress === wasCompressed && !changed) continue;
+      out.set(s.index, compress ? { data: Buffer.concat([secs.chdr(s, plain), deflated]), compressed: true } : { data: plain, compressed: false });
+    } else if (changed) {
+      out.set(s.index, { data: wasCompressed ? Buffer.concat([secs.chdr(s, changed), zlib.deflateSync(changed)]) : changed, compressed: wasCompressed });
+    }
+  }
+  return out;
 }
 
 /** Where the GNU build-id is: section, offset inside it, length. */
@@ -157,7 +204,7 @@ interface Layout {
  * section header table. Returns why not when that could move something a program loads or
  * lose bytes that belong to no section.
  */
-async function layout(src: Source, file: ElfFile, sizeOf: (s: ElfSection) => number): Promise<Layout | string> {
+async function layout(src: Source, file: ElfFile, sizeOf: (s: ElfSection) => number, alignOf: (s: ElfSection) => number): Promise<Layout | string> {
   const offsets = file.sections.map((s) => s.offset);
   const moved = file.sections.filter((s) => s.index > 0 && s.type !== SHT_NOBITS && sizeOf(s) !== s.size);
   if (moved.length === 0) return { firstMoved: src.size, offsets, shoff: file.shoff, tail: [] };
@@ -187,7 +234,7 @@ async function layout(src: Source, file: ElfFile, sizeOf: (s: ElfSection) => num
       offsets[s.index] = pos;
       continue;
     }
-    const align = Math.max(1, s.addralign);
+    const align = Math.max(1, alignOf(s));
     pos = Math.ceil(pos / align) * align;
     offsets[s.index] = pos;
     pos += sizeOf(s);
@@ -294,9 +341,19 @@ export async function normalizeElf(src: Source, sink: Sink, ctx: HandlerContext,
   if (secs.changed.size === 0) return false;
   sortStringTables(secs, ctx);
 
-  const stored = new Map([...secs.changed.keys()].map((i) => [i, secs.encode(file.sections[i])]));
+  const forms = storedSections(secs, keepCompressed);
+  const stored = new Map([...forms].map(([i, f]) => [i, f.data]));
   const sizeOf = (s: ElfSection) => stored.get(s.index)?.length ?? s.size;
-  const placed = await layout(src, file, sizeOf);
+  // A section that is now compressed aligns its Chdr; one no longer compressed takes the
+  // alignment its Chdr recorded.
+  const alignOf = (s: ElfSection) => {
+    const form = forms.get(s.index);
+    if (!form || form.compressed === ((s.flags & SHF_COMPRESSED) !== 0)) return s.addralign;
+    if (form.compressed) return file.is64 ? 8 : 4;
+    const h = secs.stored(s);
+    return Number(file.is64 ? (file.le ? h.readBigUInt64LE(16) : h.readBigUInt64BE(16)) : file.le ? h.readUInt32LE(8) : h.readUInt32BE(8));
+  };
+  const placed = await layout(src, file, sizeOf, alignOf);
   if (typeof placed === 'string') {
     // Start again without them: the string tables cannot be sorted if their references stay.
     ctx.warn(`${ctx.name}: compressed sections left unchanged (${placed})`);
@@ -308,8 +365,14 @@ export async function normalizeElf(src: Source, sink: Sink, ctx: HandlerContext,
   const headers = Buffer.from(readExactSync(src, file.shoff, file.sections.length * file.shentsize, 'ELF section headers'));
   for (const s of file.sections) {
     if (s.index === 0) continue;
-    putAddr(file, headers, s.index * file.shentsize + (file.is64 ? 24 : 16), offsets[s.index]);
-    if (s.type !== SHT_NOBITS) putAddr(file, headers, s.index * file.shentsize + (file.is64 ? 32 : 20), sizeOf(s));
+    const at = s.index * file.shentsize;
+    putAddr(file, headers, at + (file.is64 ? 24 : 16), offsets[s.index]);
+    if (s.type !== SHT_NOBITS) putAddr(file, headers, at + (file.is64 ? 32 : 20), sizeOf(s));
+    const form = forms.get(s.index);
+    if (form && form.compressed !== ((s.flags & SHF_COMPRESSED) !== 0)) {
+      putAddr(file, headers, at + 8, form.compressed ? s.flags | SHF_COMPRESSED : s.flags & ~SHF_COMPRESSED);
+      putAddr(file, headers, at + (file.is64 ? 48 : 32), alignOf(s));
+    }
   }
   const ehdr = Buffer.from(readExactSync(src, 0, file.ehsize, 'ELF header'));
   putAddr(file, ehdr, file.is64 ? 40 : 32, shoff);
