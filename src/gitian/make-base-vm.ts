@@ -1,0 +1,70 @@
+/**
+ * make-base-vm: the base root for gbuild (src/gitian/base.ts), and with --vm what the VM backend
+ * boots (src/gitian/vm.ts). Gitian's flags: --suite, --arch, --distro; ours: --packages (extra
+ * packages in the base, comma separated), --mirror, --vm.
+ */
+import * as path from 'node:path';
+import * as fs from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { parseArgs, type OptionSpec } from '../args.js';
+import { ensureBase } from './base.js';
+import { ensureVmAssets, makeExt4 } from './vm.js';
+import { ARCHES } from './descriptor.js';
+
+const SPECS: OptionSpec[] = [
+  { names: ['suite', 's'], kind: 'string', key: 'suite' },
+  { names: ['arch', 'a'], kind: 'string', key: 'arch' },
+  { names: ['distro'], kind: 'string', key: 'distro' },
+  { names: ['packages'], kind: 'list', key: 'packages' },
+  { names: ['mirror'], kind: 'string', key: 'mirror' },
+  { names: ['vm'], kind: 'flag', key: 'vm' },
+  { names: ['help', 'h'], kind: 'flag', key: 'help' },
+];
+const USAGE = 'Usage: make-base-vm [--distro debian] [--suite bookworm] [--arch amd64|i386] [--packages P1,P2] [--mirror URL] [--vm]';
+
+export async function main(argv: string[]): Promise<number> {
+  const parsed = parseArgs(argv, SPECS);
+  const v = parsed.values;
+  if (v.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const distro = (v.distro as string | undefined) ?? 'debian';
+  const arch = (v.arch as string | undefined) ?? 'amd64';
+  const problems = [...parsed.errors];
+  if (parsed.operands.length) problems.push(`unexpected argument ${parsed.operands[0]}`);
+  if (distro !== 'debian') problems.push(`--distro: only debian is supported, not ${distro}`);
+  if (!(arch in ARCHES)) problems.push(`--arch: amd64 or i386, not ${arch}`);
+  if (problems.length) {
+    process.stderr.write(`${[...problems, USAGE].join('\n')}\n`);
+    return 2;
+  }
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+  try {
+    const packages = ((v.packages as string[] | undefined) ?? []).flatMap((p) => p.split(',')).filter(Boolean);
+    // gbuild always adds faketime (for `faketime: true` and --vary): the same base serves both.
+    const base = ensureBase({ distro: 'debian', suite: (v.suite as string | undefined) ?? 'bookworm', arch, packages: [...packages, 'faketime'], mirror: v.mirror as string | undefined }, log);
+    process.stdout.write(`${base.tarball}\n`);
+    if (v.vm) {
+      const assets = ensureVmAssets(log, arch);
+      const image = base.tarball.replace(/\.tar$/, '.ext4');
+      if (!fs.existsSync(image)) {
+        const root = `${image}.root`;
+        fs.rmSync(root, { recursive: true, force: true });
+        fs.mkdirSync(root);
+        try {
+          execFileSync('tar', ['-xpf', base.tarball, '-C', root, '--numeric-owner']);
+          makeExt4(root, `${image}.tmp`, 1024);
+          fs.renameSync(`${image}.tmp`, image);
+        } finally {
+          fs.rmSync(root, { recursive: true, force: true });
+        }
+      }
+      for (const f of [assets.kernel, assets.initramfs, image]) process.stdout.write(`${path.resolve(f)}\n`);
+    }
+    return 0;
+  } catch (e) {
+    log(`make-base-vm: ${(e as Error).message}`);
+    return 1;
+  }
+}
