@@ -65,7 +65,8 @@ export function ensureBase(spec: BaseSpec, log: (line: string) => void, env: Nod
     return base;
   }
   fs.mkdirSync(path.dirname(base.tarball), { recursive: true });
-  const tmp = `${base.tarball}.${process.pid}.tmp`;
+  // mmdebstrap picks the output format from the extension: keep `.tar` last.
+  const tmp = base.tarball.replace(/\.tar$/, `.${process.pid}.tmp.tar`);
   const tmpManifest = `${base.manifest}.${process.pid}.tmp`;
   const packages = [...new Set(spec.packages)].sort();
   log(`Making base ${path.basename(base.tarball)} (${spec.suite} ${spec.arch}${packages.length ? `, with ${packages.join(' ')}` : ''}) with mmdebstrap`);
@@ -83,7 +84,7 @@ export function ensureBase(spec: BaseSpec, log: (line: string) => void, env: Nod
   ];
   const r = spawnSync('mmdebstrap', args, { env: { ...env, SOURCE_DATE_EPOCH: String(base.epoch), LC_ALL: 'C.UTF-8' }, encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.error || r.status !== 0) {
-    fs.rmSync(tmp, { force: true });
+    fs.rmSync(tmp, { force: true, recursive: true });
     fs.rmSync(tmpManifest, { force: true });
     const why = r.error ? r.error.message : (r.stderr || '').trim().split('\n').slice(-15).join('\n');
     throw new Error(`mmdebstrap failed (${spec.suite} ${spec.arch}):\n${why}`);

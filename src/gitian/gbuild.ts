@@ -11,8 +11,8 @@
  *   TZ=UTC LANG=LC_ALL=C.UTF-8 SOURCE_DATE_EPOCH REFERENCE_DATETIME REFERENCE_DATE REFERENCE_TIME
  *   OUTDIR=/home/build/out MAKEOPTS=-jN NUM_PROCS=N GBUILD_BITS=64|32
  *   GBUILD_CACHE_ENABLED GBUILD_PACKAGE_CACHE GBUILD_COMMON_CACHE (with enable_cache)
- *   LD_PRELOAD/FAKETIME (with `faketime: true`: libfaketime from the reference time, one second
- *   more per time read)
+ *   FAKETIME and, set by the script's first lines, LD_PRELOAD (with `faketime: true`:
+ *   libfaketime from the reference time, one second more per time read)
  * The working directory is the fixed build path /home/build/build/<name>, holding the input files
  * and the remotes' checkouts; the host name is `build`.
  */
@@ -189,14 +189,18 @@ function prepare(desc: Descriptor, base: Base, arch: string, remotes: Remote[], 
   if (desc.enable_cache) {
     Object.assign(env, { GBUILD_CACHE_ENABLED: '1', GBUILD_PACKAGE_CACHE: `${HOME}/cache/${desc.name}`, GBUILD_COMMON_CACHE: `${HOME}/cache/common` });
   }
+  // libfaketime is preloaded by the script itself, so it starts in the build user's processes
+  // (preloaded into the privilege drop, its shared clock would belong to root).
+  let faketime = '';
   if (desc.faketime || v.timeOffset !== undefined) {
     const triplet = arch === 'i386' ? 'i386-linux-gnu' : 'x86_64-linux-gnu';
     const start = formatDatetime(epoch + (v.timeOffset ?? 0));
-    Object.assign(env, { LD_PRELOAD: `/usr/lib/${triplet}/faketime/libfaketime.so.1`, FAKETIME: `@${start} i1.0`, FAKETIME_DONT_FAKE_MONOTONIC: '1' });
+    Object.assign(env, { FAKETIME: `@${start} i1.0`, FAKETIME_DONT_FAKE_MONOTONIC: '1' });
+    faketime = `export LD_PRELOAD=/usr/lib/${triplet}/faketime/libfaketime.so.1\n`;
   }
   const script = `${HOME}/.gbuild/build-script`;
   fs.mkdirSync(path.join(root, HOME, '.gbuild'), { recursive: true });
-  fs.writeFileSync(path.join(root, script), `#!/bin/bash\nset -e\numask ${v.umask}\ncd ${workdir}\n${desc.script}\n`);
+  fs.writeFileSync(path.join(root, script), `#!/bin/bash\nset -e\numask ${v.umask}\n${faketime}cd ${workdir}\n${desc.script}\n`);
   sh('chown', ['-R', `${v.uid}:${v.uid}`, path.join(root, HOME)]);
   return { root, workdir, script, env };
 }

@@ -38,8 +38,9 @@ export function sandboxArgs(run: SandboxRun): string[] {
   return [
     '--bind', run.root, '/',
     '--dev', '/dev',
+    '--perms', '1777', '--tmpfs', '/dev/shm', // libfaketime shares its clock there
     '--proc', '/proc',
-    '--tmpfs', '/tmp',
+    '--perms', '1777', '--tmpfs', '/tmp',
     '--unshare-ipc', '--unshare-pid', '--unshare-uts', '--unshare-cgroup-try', '--unshare-net',
     '--hostname', run.hostname,
     '--die-with-parent',
