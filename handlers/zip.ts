@@ -17,10 +17,15 @@
  * member stays first; an archive with an APK Signing Block is left alone with a warning.
  * Skipped with a warning, as in Perl: encrypted members. Memory stays flat in member size:
  * data is streamed from the source to the sink.
+ * Beyond Perl, only with build paths or host names (--build-path, --hostname): HTML and ELF
+ * members up to 256 MiB get them replaced (handlers/html.ts, handlers/elf.ts) and are recompressed.
  */
 import { inflateRawSync } from 'node:zlib';
 import { extensionMatcher, type Handler, type HandlerContext } from '../src/handler.js';
-import { CompareSink, forEachChunk, type Sink, type Source } from '../src/io.js';
+import { BufferSink, BufferSource, CompareSink, forEachChunk, type Sink, type Source } from '../src/io.js';
+import { scrubText, scrubs } from '../src/scrub.js';
+import { isElf } from '../src/elf.js';
+import { looksLikeHtml } from './html.js';
 import { ByteWriter, crc32 } from '../src/binary.js';
 import { FormatError } from '../src/errors.js';
 import {
@@ -194,6 +199,7 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
     if (typeof stamp !== 'number') stamp = await stamp;
     m.lastMod = dosTime(stamp);
     if (m.entry.fileAttributeFormat === FA_UNIX) m.externalAttrs = normalizedAttrs(m);
+    if (scrubs(ctx.options) && m.kind !== 'dir') await scrubMember(m, io, ctx);
   }
 
   const warned = new Set<string>();
@@ -398,6 +404,34 @@ async function replaceContents(src: Source, zip: ZipArchive, m: ZipMember, data:
   }
   m.kind = 'string';
   m.content = data;
+}
+
+/** Members up to this size are scrubbed; larger ones are left as they are. */
+const SCRUB_LIMIT = 256 << 20;
+
+/**
+ * Beyond Perl, only with build paths or host names: HTML members (as handlers/html.ts) and ELF
+ * members (handlers/elf.ts, a shared object in a wheel or an APK) get them replaced.
+ */
+async function scrubMember(m: ZipMember, io: MemberIO, ctx: HandlerContext): Promise<void> {
+  if (m.entry.uncompressedSize === 0 || m.entry.uncompressedSize > SCRUB_LIMIT) return;
+  const isHtml = /\.(?:html?|xhtml)$/i.test(m.name);
+  if (!isHtml && m.entry.uncompressedSize < 64) return;
+  const data = await io.contents(m);
+  if (isHtml && looksLikeHtml(data)) {
+    const out = scrubText(data, ctx.options);
+    if (out) await io.replace(m, out);
+  } else if (isElf(data)) {
+    const { normalizeElf } = await import('./elf.js'); // elf imports ar, which is fine; zip stays light
+    const sink = new BufferSink();
+    const name = `${ctx.name}:${m.name}`;
+    try {
+      if (await normalizeElf(new BufferSource(data), sink, { ...ctx, name })) await io.replace(m, sink.toBuffer());
+    } catch (e) {
+      if (!(e instanceof FormatError)) throw e;
+      ctx.warn(`${name}: ${e.message}; member left unchanged`);
+    }
+  }
 }
 
 /** Run a zip-family normalization and report whether the bytes changed. `prefix` bytes

@@ -9,8 +9,16 @@ import { parse as parseYaml } from 'yaml';
 
 export type Entry = [string, string | Entry[]];
 
+/** A one-line value: plain when YAML reads it back as that string, else single-quoted (as Ruby
+ *  quotes `'1.0'`). */
+function scalar(value: string): string {
+  const plain = /^[A-Za-z_][\w.@+/-]*$/.test(value) && !/^(?:y|n|yes|no|true|false|on|off|null)$/i.test(value);
+  return plain ? value : `'${value.replace(/'/g, "''")}'`;
+}
+
 function block(value: string, indent: string): string {
   if (value === '') return " ''";
+  if (!value.includes('\n')) return ` ${scalar(value)}`;
   if (!value.endsWith('\n') || /^\s/.test(value) || value.includes('\r')) return ` ${JSON.stringify(value)}`;
   return ' |\n' + value.replace(/\n$/, '').split('\n').map((l) => (l ? `${indent}${l}` : '')).join('\n');
 }

@@ -217,7 +217,7 @@ export async function chooseAccel(assets: VmAssets, log: (s: string) => void): P
     const consoleFile = path.join(cacheDir(), 'vm', `probe-${process.pid}.log`);
     fs.writeFileSync(consoleFile, '');
     try {
-      const r = await qemu({ assets, accel: 'kvm', memory: 256, cpus: 1, append: 'gbuild.probe', timeoutSeconds: 60, console: consoleFile });
+      const r = await qemu({ assets, accel: 'kvm', memory: 256, cpus: 1, append: 'gbuild.probe', timeoutSeconds: 20, console: consoleFile });
       if (!r.timedOut && fs.readFileSync(consoleFile, 'utf8').includes('GBUILD-PROBE-OK')) probed = 'kvm';
     } finally {
       fs.rmSync(consoleFile, { force: true });

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURE_T, UPSTREAM, PERL_TOOL, have, runBin, runPerl, tempDir } from '../lib/helpers.js';
+import { FIXTURE_T, UPSTREAM, PERL_TOOL, have, missing, runBin, runPerl, sh, tempDir } from '../lib/helpers.js';
 
 /** Where a page could leak: a path and a host name, plus look-alikes that must stay. */
 const page = (where: string, host: string) =>
@@ -77,5 +77,22 @@ describe('html --build-path / --hostname', () => {
     const expected = fs.readFileSync(perl, 'latin1').split(where).join('/build');
     expect(fs.readFileSync(ours, 'latin1')).toBe(expected);
     expect(expected).toContain('<!-- source: /build/A.java -->');
+  });
+});
+
+describe.skipIf(missing('zip', 'unzip'))('html members of zip archives', () => {
+  it('get the replacement too, only when asked', () => {
+    const dir = tempDir('snd-html-zip-');
+    const where = path.join(dir, 'w');
+    fs.mkdirSync(path.join(dir, 'docs'));
+    fs.writeFileSync(path.join(dir, 'docs', 'index.html'), `<p>${where}/x on hostQ</p>\n`);
+    fs.writeFileSync(path.join(dir, 'docs', 'notes.txt'), `${where}/x on hostQ\n`);
+    sh(`zip -q -r a.zip docs && cp a.zip b.zip`, dir);
+    expect(runBin(['-T', String(FIXTURE_T), path.join(dir, 'a.zip')]).status).toBe(0);
+    expect(sh(`unzip -p a.zip docs/index.html`, dir)).toBe(`<p>${where}/x on hostQ</p>\n`);
+    expect(runBin(['-T', String(FIXTURE_T), '--build-path', where, '--hostname', 'hostQ', path.join(dir, 'b.zip')]).status).toBe(0);
+    expect(sh(`unzip -p b.zip docs/index.html`, dir)).toBe('<p>/build/x on build</p>\n');
+    expect(sh(`unzip -p b.zip docs/notes.txt`, dir)).toBe(`${where}/x on hostQ\n`);
+    expect(sh(`unzip -t b.zip`, dir)).toContain('No errors detected');
   });
 });
