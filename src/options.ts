@@ -20,6 +20,8 @@ export interface NormalizeOptions {
   readonly buildPaths?: readonly BuildPath[];
   /** Host names to replace (--hostname, STRIP_NONDETERMINISM_HOSTNAMES): longest first. */
   readonly hostnames?: readonly Hostname[];
+  /** --pyc-zero-mtime: the source mtime of timestamp-based .pyc files becomes 0. */
+  readonly pycZeroMtime?: boolean;
   /** tar/.deb member owner and group (default root:0 for both). */
   readonly tarOwner?: Owner;
   readonly tarGroup?: Owner;

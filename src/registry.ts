@@ -20,10 +20,11 @@ import { tar } from '../handlers/tar.js';
 import { deb } from '../handlers/deb.js';
 import { elf } from '../handlers/elf.js';
 import { html } from '../handlers/html.js';
+import { pyc } from '../handlers/pyc.js';
 
 // deb and tar come first: a .tar.gz is a tar before it is a gzip file. elf (any name, by magic)
 // comes last.
-export const HANDLERS: readonly Handler[] = [deb, tar, ar, cpio, gettext, gzip, jar, jmod, javadoc, bflt, uimage, png, zip, pyzip, html, elf];
+export const HANDLERS: readonly Handler[] = [deb, tar, ar, cpio, gettext, gzip, jar, jmod, javadoc, bflt, uimage, png, zip, pyzip, pyc, html, elf];
 
 /** Every normalizer name, sorted (Perl's all_normalizers). */
 export const NORMALIZER_NAMES: readonly string[] = HANDLERS.map((h) => h.name).sort();

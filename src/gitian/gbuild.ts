@@ -22,7 +22,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs, type OptionSpec } from '../args.js';
+import type { OptionSpec } from '../args.js';
+import { oneDescriptor, parseCommand } from './command.js';
 import { ARCHES, DescriptorError, formatDatetime, loadDescriptor, parseDatetime, type Descriptor } from './descriptor.js';
 import { BUILD_UID, ensureBase, type Base } from './base.js';
 import { runSandbox, type RunResult } from './sandbox.js';
@@ -322,7 +323,6 @@ const SPECS: OptionSpec[] = [
   { names: ['skip-fetch'], kind: 'flag', key: 'skipFetch' },
   { names: ['cache-read-only', 'o'], kind: 'flag', key: 'cacheReadOnly' },
   { names: ['quiet', 'q'], kind: 'flag', key: 'quiet' },
-  { names: ['help', 'h'], kind: 'flag', key: 'help' },
 ];
 
 const USAGE = `Usage: gbuild [--commit DIR=COMMIT[,...]] [--url DIR=URL[,...]] [--backend sandbox|vm] [--num-make N] [--memory MiB]
@@ -339,16 +339,9 @@ function pairs(values: unknown, what: string): Map<string, string> {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const parsed = parseArgs(argv, SPECS);
+  const parsed = parseCommand(argv, SPECS, USAGE, oneDescriptor);
+  if ('exit' in parsed) return parsed.exit;
   const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (parsed.errors.length || parsed.operands.length !== 1) {
-    process.stderr.write(`${[...parsed.errors, USAGE].join('\n')}\n`);
-    return 2;
-  }
   const log = (s: string) => process.stderr.write(`${s}\n`);
   try {
     const backend = (v.backend as string | undefined) ?? 'sandbox';

@@ -8,7 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { parseArgs, type OptionSpec } from '../args.js';
+import type { OptionSpec } from '../args.js';
+import { oneDescriptor, parseCommand } from './command.js';
 import { loadDescriptor, DescriptorError } from './descriptor.js';
 import { lookup, readOmap } from './result.js';
 
@@ -17,21 +18,13 @@ const SPECS: OptionSpec[] = [
   { names: ['destination', 'd'], kind: 'string', key: 'destination' },
   { names: ['compare-to'], kind: 'string', key: 'compareTo' },
   { names: ['verbose', 'v'], kind: 'flag', key: 'verbose' },
-  { names: ['help', 'h'], kind: 'flag', key: 'help' },
 ];
 const USAGE = 'Usage: gverify [--release REL] [--compare-to SIGNER] [--destination DIR] [-v] descriptor.yml';
 
 export async function main(argv: string[]): Promise<number> {
-  const parsed = parseArgs(argv, SPECS);
+  const parsed = parseCommand(argv, SPECS, USAGE, oneDescriptor);
+  if ('exit' in parsed) return parsed.exit;
   const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  if (parsed.errors.length || parsed.operands.length !== 1) {
-    process.stderr.write(`${[...parsed.errors, USAGE].join('\n')}\n`);
-    return 2;
-  }
   const out = (s: string) => process.stdout.write(`${s}\n`);
   try {
     const desc = loadDescriptor(parsed.operands[0]);

@@ -6,7 +6,8 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { parseArgs, type OptionSpec } from '../args.js';
+import type { OptionSpec } from '../args.js';
+import { parseCommand } from './command.js';
 import { ensureBase } from './base.js';
 import { ensureVmAssets, makeExt4 } from './vm.js';
 import { ARCHES } from './descriptor.js';
@@ -18,27 +19,20 @@ const SPECS: OptionSpec[] = [
   { names: ['packages'], kind: 'list', key: 'packages' },
   { names: ['mirror'], kind: 'string', key: 'mirror' },
   { names: ['vm'], kind: 'flag', key: 'vm' },
-  { names: ['help', 'h'], kind: 'flag', key: 'help' },
 ];
 const USAGE = 'Usage: make-base-vm [--distro debian] [--suite bookworm] [--arch amd64|i386] [--packages P1,P2] [--mirror URL] [--vm]';
 
 export async function main(argv: string[]): Promise<number> {
-  const parsed = parseArgs(argv, SPECS);
+  const parsed = parseCommand(argv, SPECS, USAGE, (values, operands) => {
+    const problems: string[] = [];
+    if (operands.length) problems.push(`unexpected argument ${operands[0]}`);
+    if ((values.distro ?? 'debian') !== 'debian') problems.push(`--distro: only debian is supported, not ${String(values.distro)}`);
+    if (!(String(values.arch ?? 'amd64') in ARCHES)) problems.push(`--arch: amd64 or i386, not ${String(values.arch)}`);
+    return problems;
+  });
+  if ('exit' in parsed) return parsed.exit;
   const v = parsed.values;
-  if (v.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
-  }
-  const distro = (v.distro as string | undefined) ?? 'debian';
   const arch = (v.arch as string | undefined) ?? 'amd64';
-  const problems = [...parsed.errors];
-  if (parsed.operands.length) problems.push(`unexpected argument ${parsed.operands[0]}`);
-  if (distro !== 'debian') problems.push(`--distro: only debian is supported, not ${distro}`);
-  if (!(arch in ARCHES)) problems.push(`--arch: amd64 or i386, not ${arch}`);
-  if (problems.length) {
-    process.stderr.write(`${[...problems, USAGE].join('\n')}\n`);
-    return 2;
-  }
   const log = (s: string) => process.stderr.write(`${s}\n`);
   try {
     const packages = ((v.packages as string[] | undefined) ?? []).flatMap((p) => p.split(',')).filter(Boolean);

@@ -1,0 +1,33 @@
+/**
+ * What the runner's four commands share on their command line: Getopt-style parsing
+ * (src/args.ts), `--help`, and usage errors (exit 2 with the usage line).
+ */
+import { parseArgs, type OptionSpec, type ParsedArgs } from '../args.js';
+
+export type Values = ParsedArgs['values'];
+
+/**
+ * Parse `argv`; `problems` adds checks of its own. Returns the values and operands, or the exit
+ * status when the command should stop here (help printed: 0; usage error printed: 2).
+ */
+export function parseCommand(
+  argv: readonly string[],
+  specs: readonly OptionSpec[],
+  usage: string,
+  problems: (values: Values, operands: string[]) => string[],
+): { values: Values; operands: string[] } | { exit: number } {
+  const parsed = parseArgs(argv, [...specs, { names: ['help', 'h'], kind: 'flag', key: 'help' }]);
+  if (parsed.values.help) {
+    process.stdout.write(`${usage}\n`);
+    return { exit: 0 };
+  }
+  const all = [...parsed.errors, ...problems(parsed.values, parsed.operands)];
+  if (all.length) {
+    process.stderr.write(`${[...all, usage].join('\n')}\n`);
+    return { exit: 2 };
+  }
+  return { values: parsed.values, operands: parsed.operands };
+}
+
+/** A check for commands that take exactly one descriptor. */
+export const oneDescriptor = (_v: Values, operands: string[]): string[] => (operands.length === 1 ? [] : ['give one descriptor']);

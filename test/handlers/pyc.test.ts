@@ -1,0 +1,141 @@
+/**
+ * .pyc (issue 8). Oracle: the python3 installed here. The same modules are compiled twice, once
+ * with extra references held on their constants (which flips marshal's FLAG_REF decisions), and
+ * after normalization must be identical; python's marshal loads every result into a code object
+ * equal to the original's, and the module still runs.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { missing, runBin, sh, tempDir } from '../lib/helpers.js';
+
+// Writes <out>/<name>.pyc for each source, the constants held or not (argv[2]).
+const COMPILE = `
+import importlib._bootstrap_external as be, py_compile, sys, os
+out, mode, *sources = sys.argv[1:]
+keep = []
+def hold(c):
+    for k in c.co_consts:
+        keep.append(k)
+        if hasattr(k, 'co_consts'): hold(k)
+    keep.extend(c.co_names)
+for s in sources:
+    text = open(s, 'rb').read()
+    code = compile(text, os.path.basename(s), 'exec', dont_inherit=True)
+    if mode == 'hold': hold(code)
+    name = os.path.basename(s)[:-3] + '.pyc'
+    if mode == 'hash':
+        data = be._code_to_hash_pyc(code, b'12345678', checked=True)
+    else:
+        data = be._code_to_timestamp_pyc(code, 1700000000, len(text))
+    open(os.path.join(out, name), 'wb').write(data)
+`;
+
+// Loads each .pyc in two directories; prints the names whose code objects differ.
+const SAME_CODE = `
+import marshal, sys, os
+a, b = sys.argv[1:]
+for n in sorted(os.listdir(a)):
+    x = marshal.loads(open(os.path.join(a, n), 'rb').read()[16:])
+    y = marshal.loads(open(os.path.join(b, n), 'rb').read()[16:])
+    if x != y: print(n)
+`;
+
+const py = (script: string, args: string[], cwd?: string) => {
+  const r = spawnSync('python3', ['-c', script, ...args], { encoding: 'utf8', cwd });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout;
+};
+
+function stdlibSample(): string[] {
+  const dir = sh(`python3 -c 'import os, sysconfig; print(sysconfig.get_paths()["stdlib"])'`).trim();
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.py'))
+    .sort()
+    .slice(0, 120)
+    .map((f) => path.join(dir, f));
+}
+
+describe.skipIf(missing('python3'))('.pyc', () => {
+  it('two compilations that flip FLAG_REF normalize to identical bytes; code objects unchanged', () => {
+    const sources = stdlibSample();
+    const dirs = ['plain', 'hold'].map((mode) => {
+      const d = tempDir(`snd-pyc-${mode}-`);
+      py(COMPILE, [d, mode, ...sources]);
+      return d;
+    });
+    const originals = tempDir('snd-pyc-orig-');
+    sh(`cp -a '${dirs[0]}/.' '${originals}/'`);
+    const names = fs.readdirSync(dirs[0]).sort();
+    expect(names.length).toBeGreaterThan(100);
+    const differBefore = names.filter((n) => !fs.readFileSync(path.join(dirs[0], n)).equals(fs.readFileSync(path.join(dirs[1], n))));
+    expect(differBefore.length).toBeGreaterThan(50); // the flip is real
+    for (const d of dirs) {
+      const r = runBin([d]);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    const differAfter = names.filter((n) => !fs.readFileSync(path.join(dirs[0], n)).equals(fs.readFileSync(path.join(dirs[1], n))));
+    expect(differAfter).toEqual([]);
+    // marshal reads the normalized files back into the same code objects.
+    expect(py(SAME_CODE, [originals, dirs[0]])).toBe('');
+    // Headers are kept.
+    for (const n of names) expect(fs.readFileSync(path.join(dirs[0], n)).subarray(0, 16).equals(fs.readFileSync(path.join(originals, n)).subarray(0, 16))).toBe(true);
+  });
+
+  it('the normalized module imports and runs', () => {
+    const dir = tempDir('snd-pyc-run-');
+    fs.writeFileSync(path.join(dir, 'mod.py'), 'NAMES = ("a", "b", "a")\ndef f(x, *, y="hello"):\n    return [x, y, "hello", NAMES, 2**70]\nprint(f(1))\n');
+    py(COMPILE, [dir, 'hold', path.join(dir, 'mod.py')]);
+    const before = fs.readFileSync(path.join(dir, 'mod.pyc'));
+    expect(runBin([path.join(dir, 'mod.pyc')]).status).toBe(0);
+    expect(fs.readFileSync(path.join(dir, 'mod.pyc')).equals(before)).toBe(false);
+    fs.rmSync(path.join(dir, 'mod.py'));
+    expect(sh(`python3 mod.pyc`, dir)).toBe("[1, 'hello', 'hello', ('a', 'b', 'a'), 1180591620717411303424]\n");
+    // Already normalized: left alone.
+    const again = runBin(['--check', path.join(dir, 'mod.pyc')]);
+    expect(again.status).toBe(0);
+  });
+
+  it('--pyc-zero-mtime zeroes the source mtime of timestamp-based files only', () => {
+    const dir = tempDir('snd-pyc-mtime-');
+    fs.writeFileSync(path.join(dir, 'm.py'), 'x = 1\n');
+    fs.mkdirSync(path.join(dir, 'hash'));
+    py(COMPILE, [dir, 'plain', path.join(dir, 'm.py')]);
+    py(COMPILE, [path.join(dir, 'hash'), 'hash', path.join(dir, 'm.py')]);
+    const hashed = fs.readFileSync(path.join(dir, 'hash', 'm.pyc'));
+    expect(runBin(['--pyc-zero-mtime', path.join(dir, 'm.pyc'), path.join(dir, 'hash', 'm.pyc')]).status).toBe(0);
+    const out = fs.readFileSync(path.join(dir, 'm.pyc'));
+    expect(out.readUInt32LE(8)).toBe(0);
+    expect(out.readUInt32LE(12)).toBe(6); // source size kept
+    // A hash-based file has no mtime: its header (flags 3 = checked hash, then the hash) stays.
+    expect(hashed.readUInt32LE(4)).toBe(3);
+    expect(fs.readFileSync(path.join(dir, 'hash', 'm.pyc')).subarray(0, 16).equals(hashed.subarray(0, 16))).toBe(true);
+    expect(py('import marshal,sys; exec(marshal.loads(open(sys.argv[1],"rb").read()[16:])); print(x)', [path.join(dir, 'm.pyc')])).toBe('1\n');
+  });
+
+  it('rejects truncated and corrupt files, unchanged; leaves other .pyc-named files alone', () => {
+    const dir = tempDir('snd-pyc-bad-');
+    fs.writeFileSync(path.join(dir, 'm.py'), 'x = ("a", "b")\n');
+    py(COMPILE, [dir, 'hold', path.join(dir, 'm.py')]);
+    const good = fs.readFileSync(path.join(dir, 'm.pyc'));
+    const cases: [string, Buffer][] = [
+      ['truncated', good.subarray(0, good.length - 5)],
+      ['unknown type', Buffer.concat([good.subarray(0, 16), Buffer.from([0x3f]), good.subarray(17)])],
+      ['trailing bytes', Buffer.concat([good, Buffer.from('xx')])],
+    ];
+    for (const [what, bytes] of cases) {
+      const f = path.join(dir, `${what.replace(' ', '-')}.pyc`);
+      fs.writeFileSync(f, bytes);
+      const r = runBin([f]);
+      expect(r.status, what).toBe(255);
+      expect(r.stderr).toContain(f);
+      expect(fs.readFileSync(f).equals(bytes), what).toBe(true);
+    }
+    const py2 = path.join(dir, 'old.pyc');
+    fs.writeFileSync(py2, Buffer.from('03f30d0a00000000', 'hex')); // Python 2.7 magic
+    expect(runBin([py2]).status).toBe(0);
+    expect(fs.readFileSync(py2).toString('hex')).toBe('03f30d0a00000000');
+  });
+});
