@@ -19,6 +19,8 @@
  * data is streamed from the source to the sink.
  * Beyond Perl, only with build paths or host names (--build-path, --hostname): HTML and ELF
  * members up to 256 MiB get them replaced (handlers/html.ts, handlers/elf.ts) and are recompressed.
+ * Beyond Perl, with the xml normalizer on (default in the CLI, off in dh_strip_nondeterminism):
+ * an EPUB's `*.opf` package document gets dcterms:modified = T (docs/compat.md).
  */
 import { inflateRawSync } from 'node:zlib';
 import { extensionMatcher, type Handler, type HandlerContext } from '../src/handler.js';
@@ -199,6 +201,7 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
     if (typeof stamp !== 'number') stamp = await stamp;
     m.lastMod = dosTime(stamp);
     if (m.entry.fileAttributeFormat === FA_UNIX) m.externalAttrs = normalizedAttrs(m);
+    if (m.kind !== 'dir' && ctx.options.enabled.has('xml') && /\.opf$/i.test(m.name)) await opfMember(m, io, ctx);
     if (scrubs(ctx.options) && m.kind !== 'dir') await scrubMember(m, io, ctx);
   }
 
@@ -404,6 +407,17 @@ async function replaceContents(src: Source, zip: ZipArchive, m: ZipMember, data:
   }
   m.kind = 'string';
   m.content = data;
+}
+
+/**
+ * Beyond Perl, with the xml normalizer on (the CLI's default; not in dh_strip_nondeterminism):
+ * an EPUB's package document (`*.opf`) gets its dcterms:modified date (handlers/xml.ts).
+ */
+async function opfMember(m: ZipMember, io: MemberIO, ctx: HandlerContext): Promise<void> {
+  if (m.entry.uncompressedSize > SCRUB_LIMIT) return;
+  const { normalizeXml } = await import('./xml.js');
+  const out = normalizeXml(await io.contents(m), { ...ctx, name: `${ctx.name}:${m.name}` });
+  if (out) await io.replace(m, out);
 }
 
 /** Members up to this size are scrubbed; larger ones are left as they are. */

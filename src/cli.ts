@@ -44,6 +44,7 @@ const SPECS: OptionSpec[] = [
   { names: ['build-path'], kind: 'list', key: 'buildPath' },
   { names: ['hostname'], kind: 'list', key: 'hostname' },
   { names: ['pyc-zero-mtime'], kind: 'flag', key: 'pycZeroMtime' },
+  { names: ['junit-zero-time'], kind: 'flag', key: 'junitZeroTime' },
 ];
 
 export function usage(cmd: string): string {
@@ -62,6 +63,7 @@ const EXTENSIONS = `Also: FILENAME may be a directory (walked recursively; symli
                      replace the host name NAME by REPLACEMENT (default build) in ELF and
                      HTML files; repeatable; STRIP_NONDETERMINISM_HOSTNAMES is read too
   --pyc-zero-mtime   set the source mtime in .pyc headers to 0
+  --junit-zero-time  set the test durations in JUnit XML reports to 0
   --tar-owner NAME:ID, --tar-group NAME:ID
                      owner and group of tar and .deb members (default root:0)
 SOURCE_DATE_EPOCH is used as the timestamp when -T is not given.`;
@@ -157,7 +159,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
     // Without build paths or host names the ELF and HTML normalizers have nothing to do: leave
     // those files unclaimed.
     if (buildPaths.length === 0 && hostnames.length === 0) for (const n of SCRUB_ONLY) enabled.delete(n);
-    const options: RunOptions = { timestamp, clamp: v.clamp === true, enabled, verbose, forced, check, tarOwner, tarGroup, buildPaths, hostnames, pycZeroMtime: v.pycZeroMtime === true };
+    const options: RunOptions = { timestamp, clamp: v.clamp === true, enabled, verbose, forced, check, tarOwner, tarGroup, buildPaths, hostnames, pycZeroMtime: v.pycZeroMtime === true, junitZeroTime: v.junitZeroTime === true };
     const started = performance.now();
     const { targets, isTree } = collectTargets(parsed.operands, makeExcluder((v.exclude as string[] | undefined) ?? []));
     const batch = isTree || check || v.json !== undefined;

@@ -22,6 +22,8 @@ export interface NormalizeOptions {
   readonly hostnames?: readonly Hostname[];
   /** --pyc-zero-mtime: the source mtime of timestamp-based .pyc files becomes 0. */
   readonly pycZeroMtime?: boolean;
+  /** --junit-zero-time: JUnit report `time` attributes become 0. */
+  readonly junitZeroTime?: boolean;
   /** tar/.deb member owner and group (default root:0 for both). */
   readonly tarOwner?: Owner;
   readonly tarGroup?: Owner;

@@ -21,10 +21,12 @@ import { deb } from '../handlers/deb.js';
 import { elf } from '../handlers/elf.js';
 import { html } from '../handlers/html.js';
 import { pyc } from '../handlers/pyc.js';
+import { xml } from '../handlers/xml.js';
+import { odf } from '../handlers/odf.js';
 
 // deb and tar come first: a .tar.gz is a tar before it is a gzip file. elf (any name, by magic)
 // comes last.
-export const HANDLERS: readonly Handler[] = [deb, tar, ar, cpio, gettext, gzip, jar, jmod, javadoc, bflt, uimage, png, zip, pyzip, pyc, html, elf];
+export const HANDLERS: readonly Handler[] = [deb, tar, ar, cpio, gettext, gzip, jar, jmod, javadoc, bflt, uimage, png, odf, zip, pyzip, pyc, html, xml, elf];
 
 /** Every normalizer name, sorted (Perl's all_normalizers). */
 export const NORMALIZER_NAMES: readonly string[] = HANDLERS.map((h) => h.name).sort();
