@@ -11,7 +11,10 @@
  *   become `0` only with --junit-zero-time.
  * - EPUB package documents (root `package`, OPF namespace): `<meta property="dcterms:modified">`.
  * - ODF metadata (root `office:document-meta`): `meta:creation-date`, `dc:date`, `meta:print-date`.
- * - SVG (root `svg`) with RDF metadata: each `dc:date`.
+ * - SVG (root `svg`) with RDF metadata: each `dc:date` holding a date and a time of day, as tools
+ *   that stamp the moment of writing put it there (matplotlib's `2024-02-29T10:11:12.123456`). A
+ *   date alone is the artwork's authored date (Inkscape's metadata form: Tango's icons say
+ *   `2005-01-31`) and stays.
  * Dates are written like the originals (src/dates.ts); one in a format not known here is left,
  * with a warning. With T unset, dates are left as they are (these fields are required or
  * expected by their readers). Any other document is left alone. Build paths and host names are
@@ -90,7 +93,7 @@ export function normalizeXmlText(text: string, kind: XmlKind, options: Normalize
       for (const el of ['meta:creation-date', 'dc:date', 'meta:print-date']) text = editElements(text, el, `<${el}>`, date(el));
       return text;
     case 'svg':
-      return editElements(text, 'dc:date', '<dc:date>', date('dc:date'));
+      return editElements(text, 'dc:date', '<dc:date>', (old) => (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/.test(old) ? date('dc:date')(old) : undefined));
   }
 }
 

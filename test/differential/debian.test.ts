@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listFiles } from '../../src/walk.js';
-import { compareWithPerl, missing, PERL_TOOL, ROOT, FIXTURE_T } from '../lib/helpers.js';
+import { compareWithPerl, missing, PERL_TOOL, ROOT, FIXTURE_T, runOurs, tempDir } from '../lib/helpers.js';
 
 const CORPUS = process.env.SND_DEBIAN_CORPUS ?? path.join(ROOT, 'var', 'debian-corpus', 'root');
 const PER_KIND = 400;
@@ -46,6 +46,26 @@ describe.skipIf(skip)('real files from Debian packages', () => {
       expect(await compareWithPerl(picked, argSets)).toEqual([]);
     });
   }
+});
+
+describe.skipIf(fs.existsSync(CORPUS) ? undefined : 'skipped: no Debian corpus')('real documents no generator rule claims', () => {
+  it('the html and xml normalizers leave every HTML, XML and SVG file of the corpus byte-identical', async () => {
+    // Hand-written pages, icons with authored dates, build files: a false positive here would
+    // corrupt shipped documentation or artwork.
+    const files = listFiles(CORPUS).filter((f) => /\.(?:html?|xml|svg)$/i.test(f));
+    expect(files.length).toBeGreaterThan(1000);
+    const dir = tempDir('snd-corpus-docs-');
+    const copies = files.map((f, i) => {
+      const c = path.join(dir, String(i), path.basename(f));
+      fs.mkdirSync(path.dirname(c), { recursive: true });
+      fs.copyFileSync(f, c);
+      return c;
+    });
+    const r = await runOurs(['-T', String(FIXTURE_T), '--normalizers', '-all,+html,+xml', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    const changed = copies.filter((c, i) => !fs.readFileSync(c).equals(fs.readFileSync(files[i])));
+    expect(changed).toEqual([]);
+  });
 });
 
 // The JDK's own jmods come from Debian's openjdk-17-jdk-headless package.

@@ -82,19 +82,20 @@ describe('SVG metadata and unrelated XML', () => {
   const svg = (date: string) =>
     `<?xml version="1.0" encoding="UTF-8" standalone="no"?>\n<!-- Created with Inkscape (http://www.inkscape.org/) -->\n<svg width="10mm" height="10mm" version="1.1" xmlns:inkscape="http://www.inkscape.org/namespaces/inkscape" xmlns="http://www.w3.org/2000/svg" xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns:cc="http://creativecommons.org/ns#" xmlns:dc="http://purl.org/dc/elements/1.1/" inkscape:version="1.2.2 (b0a8486541, 2022-12-01)">\n  <metadata id="metadata1">\n    <rdf:RDF>\n      <cc:Work rdf:about="">\n        <dc:date>${date}</dc:date>\n      </cc:Work>\n    </rdf:RDF>\n  </metadata>\n  <rect width="5" height="5"/>\n</svg>\n`;
 
-  it('an SVG\'s dc:date becomes T in its format; other XML stays byte-identical', () => {
+  it('an SVG\'s time-stamped dc:date becomes T in its format; an authored date and other XML stay byte-identical', () => {
     const dir = tempDir('snd-xml-svg-');
-    fs.writeFileSync(path.join(dir, 'a.svg'), svg('2023-10-01'));
-    fs.writeFileSync(path.join(dir, 'b.svg'), svg('2024-02-29'));
+    fs.writeFileSync(path.join(dir, 'a.svg'), svg('2023-10-01T08:09:10'));
+    fs.writeFileSync(path.join(dir, 'b.svg'), svg('2024-02-29T23:59:59.123456'));
     const others: Record<string, string> = {
       'pom.xml': '<?xml version="1.0"?>\n<project><modelVersion>4.0.0</modelVersion><!-- 2024-01-01 --><timestamp>2024-01-01T00:00:00Z</timestamp></project>\n',
       'plain.svg': '<svg xmlns="http://www.w3.org/2000/svg"><desc>2024-01-01</desc></svg>\n',
+      'authored.svg': svg('2005-01-31'), // an icon's own date (Tango's icons carry these)
       'broken.xml': '<testsuite timestamp="2024-01-01T00:00:00"><testcase></testsuite>\n',
     };
     for (const [n, t] of Object.entries(others)) fs.writeFileSync(path.join(dir, n), t);
     expect(runBin(['-T', T, dir]).status).toBe(0);
-    expect(fs.readFileSync(path.join(dir, 'a.svg'), 'utf8')).toBe(svg('2015-02-05'));
-    expect(fs.readFileSync(path.join(dir, 'b.svg'), 'utf8')).toBe(svg('2015-02-05'));
+    expect(fs.readFileSync(path.join(dir, 'a.svg'), 'utf8')).toBe(svg('2015-02-05T18:09:31'));
+    expect(fs.readFileSync(path.join(dir, 'b.svg'), 'utf8')).toBe(svg('2015-02-05T18:09:31.000000'));
     for (const [n, t] of Object.entries(others)) expect(fs.readFileSync(path.join(dir, n), 'utf8'), n).toBe(t);
   });
 });
