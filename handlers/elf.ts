@@ -382,6 +382,12 @@ export async function normalizeElf(src: Source, sink: Sink, ctx: HandlerContext,
     const note = Buffer.from(stored.get(id.section.index) ?? secs.stored(id.section));
     (await buildId(src, secs, stored, headers, id)).copy(note, id.at);
     stored.set(id.section.index, note);
+    // A binary and its split-off debug file are two files: each gets an id from its own content,
+    // so a pair split before normalizing no longer matches (debhelper runs dh_strip after us).
+    const split = file.sections.some((s) => s.type === SHT_NOBITS && s.flags & SHF_ALLOC && s.name === '.text');
+    if (split || file.sections.some((s) => s.name === '.gnu_debuglink')) {
+      ctx.warn(`${ctx.name}: ${split ? 'a separate debug file' : 'has a .gnu_debuglink'}: its new build-id no longer matches its ${split ? 'stripped binary' : 'debug file'}; normalize before splitting debug info`);
+    }
   }
 
   // The file up to firstMoved, with same-size patches; then the laid-out tail.

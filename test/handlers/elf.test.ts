@@ -253,6 +253,23 @@ describe.skipIf(missing('gcc', 'dpkg-deb'))('elf in a .deb', () => {
 });
 
 describe.skipIf(skipTools)('elf, more', () => {
+  it('separate .debug files (objcopy --only-keep-debug, plain and compressed) normalize alike, with a warning about the pair', () => {
+    const builds = [build('-g -O2'), build('-g -O2')];
+    for (const b of builds) {
+      sh(`objcopy --only-keep-debug hello hello.debug && objcopy --only-keep-debug --compress-debug-sections=zlib hello hello.zdebug`, b.dir);
+      const r = runBin(['--build-path', `${b.dir}=/build/pkg`, path.join(b.dir, 'hello.debug'), path.join(b.dir, 'hello.zdebug')]);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr).toContain('a separate debug file: its new build-id no longer matches its stripped binary');
+    }
+    for (const f of ['hello.debug', 'hello.zdebug']) {
+      const [a, b] = builds.map((x) => path.join(x.dir, f));
+      expect(fs.readFileSync(a).equals(fs.readFileSync(b)), f).toBe(true);
+      expect(count(a, builds[0].dir)).toBe(0);
+      expect(sh(`readelf -wi '${a}'`)).toMatch(/DW_AT_comp_dir.*: \/build\/pkg\/+\n/);
+    }
+    expect(sh(`readelf -S -W '${builds[0].dir}/hello.zdebug' | grep ' .debug_info '`)).toMatch(/ C /);
+  });
+
   it('replaces a host name in place, padded with -, so two hosts give identical binaries', () => {
     const hosts = ['buildd-x86-01', 'buildd-x86-77'];
     const exes = hosts.map((host) => {
