@@ -18,6 +18,9 @@ export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 export const DEFAULT_BASE_EPOCH = 1686355200;
 export const BUILD_UID = 1000;
 
+/** mmdebstrap could not make the base (the message holds its last lines). */
+export class BaseError extends Error {}
+
 export interface BaseSpec {
   distro: 'debian';
   suite: string;
@@ -87,7 +90,7 @@ export function ensureBase(spec: BaseSpec, log: (line: string) => void, env: Nod
     fs.rmSync(tmp, { force: true, recursive: true });
     fs.rmSync(tmpManifest, { force: true });
     const why = r.error ? r.error.message : (r.stderr || '').trim().split('\n').slice(-15).join('\n');
-    throw new Error(`mmdebstrap failed (${spec.suite} ${spec.arch}):\n${why}`);
+    throw new BaseError(`mmdebstrap failed (${spec.suite} ${spec.arch}):\n${why}${spec.arch !== 'amd64' ? '\n(a foreign architecture needs the arch-test package on this machine)' : ''}`);
   }
   fs.renameSync(tmpManifest, base.manifest);
   fs.renameSync(tmp, base.tarball);

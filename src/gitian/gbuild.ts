@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import type { OptionSpec } from '../args.js';
 import { oneDescriptor, parseCommand } from './command.js';
 import { ARCHES, DescriptorError, formatDatetime, loadDescriptor, parseDatetime, type Descriptor } from './descriptor.js';
-import { BUILD_UID, ensureBase, type Base } from './base.js';
+import { BaseError, BUILD_UID, ensureBase, type Base } from './base.js';
 import { runSandbox, type RunResult } from './sandbox.js';
 import { compareTrees, listFiles, type TreeComparison } from './compare.js';
 import { formatOmap, resultEntries, type BuildResult } from './result.js';
@@ -363,7 +363,7 @@ export async function main(argv: string[]): Promise<number> {
     const { identical } = await gbuild(opts, log);
     return identical === false ? 1 : 0;
   } catch (e) {
-    if (e instanceof BuildError || e instanceof DescriptorError) {
+    if (e instanceof BuildError || e instanceof DescriptorError || e instanceof BaseError) {
       log(`gbuild: ${e.message}`);
       return e instanceof DescriptorError ? 2 : 1;
     }
