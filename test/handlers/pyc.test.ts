@@ -10,27 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, missing, runBin, sh, tempDir } from '../lib/helpers.js';
 
-// Writes <out>/<name>.pyc for each source, the constants held or not (argv[2]).
-const COMPILE = `
-import importlib._bootstrap_external as be, py_compile, sys, os
-out, mode, *sources = sys.argv[1:]
-keep = []
-def hold(c):
-    for k in c.co_consts:
-        keep.append(k)
-        if hasattr(k, 'co_consts'): hold(k)
-    keep.extend(c.co_names)
-for s in sources:
-    text = open(s, 'rb').read()
-    code = compile(text, os.path.basename(s), 'exec', dont_inherit=True)
-    if mode == 'hold': hold(code)
-    name = os.path.basename(s)[:-3] + '.pyc'
-    if mode == 'hash':
-        data = be._code_to_hash_pyc(code, b'12345678', checked=True)
-    else:
-        data = be._code_to_timestamp_pyc(code, 1700000000, len(text))
-    open(os.path.join(out, name), 'wb').write(data)
-`;
+// fixtures/pyc/compile.py OUTDIR MODE SOURCE...: plain, hold (FLAG_REF flipped) or hash.
+const COMPILE_PY = path.join(FIXTURES, 'pyc', 'compile.py');
 
 // Loads each .pyc in two directories; prints the names whose code objects differ.
 const SAME_CODE = `
@@ -43,7 +24,7 @@ for n in sorted(os.listdir(a)):
 `;
 
 const py = (script: string, args: string[], cwd?: string) => {
-  const r = spawnSync('python3', ['-c', script, ...args], { encoding: 'utf8', cwd });
+  const r = spawnSync('python3', script === COMPILE_PY ? [script, ...args] : ['-c', script, ...args], { encoding: 'utf8', cwd });
   if (r.status !== 0) throw new Error(r.stderr);
   return r.stdout;
 };
@@ -74,7 +55,7 @@ describe('.pyc from CPython 3.7 to 3.13 (fixtures/pyc: compiled twice by each, F
       const dir = tempDir(`snd-pyc-${v}-`);
       const files = ['plain', 'hold'].map((m) => {
         const f = path.join(dir, `${m}.pyc`);
-        fs.copyFileSync(path.join(FIXTURES, 'pyc', v, `${m}.pyc`), f);
+        fs.copyFileSync(path.join(FIXTURES, 'pyc', v, m, 'sample.pyc'), f);
         return f;
       });
       expect(fs.readFileSync(files[0]).equals(fs.readFileSync(files[1]))).toBe(false);
@@ -82,7 +63,7 @@ describe('.pyc from CPython 3.7 to 3.13 (fixtures/pyc: compiled twice by each, F
       expect(r.status, r.stderr).toBe(0);
       const [a, b] = files.map((f) => fs.readFileSync(f));
       expect(a.equals(b)).toBe(true);
-      expect(a.subarray(0, 16).equals(fs.readFileSync(path.join(FIXTURES, 'pyc', v, 'plain.pyc')).subarray(0, 16))).toBe(true);
+      expect(a.subarray(0, 16).equals(fs.readFileSync(path.join(FIXTURES, 'pyc', v, 'plain', 'sample.pyc')).subarray(0, 16))).toBe(true);
       // That version's marshal reads back a code object equal to the original's, where it exists here.
       const python = interpreter(v);
       if (!python) {
@@ -90,7 +71,7 @@ describe('.pyc from CPython 3.7 to 3.13 (fixtures/pyc: compiled twice by each, F
         return;
       }
       const check = 'import marshal,sys\na=marshal.loads(open(sys.argv[1],"rb").read()[16:])\nb=marshal.loads(open(sys.argv[2],"rb").read()[16:])\nprint(a==b)';
-      expect(spawnSync(python, ['-c', check, path.join(FIXTURES, 'pyc', v, 'hold.pyc'), files[1]], { encoding: 'utf8' }).stdout).toBe('True\n');
+      expect(spawnSync(python, ['-c', check, path.join(FIXTURES, 'pyc', v, 'hold', 'sample.pyc'), files[1]], { encoding: 'utf8' }).stdout).toBe('True\n');
     });
   }
 });
@@ -100,7 +81,7 @@ describe.skipIf(missing('python3'))('.pyc', () => {
     const sources = stdlibSample();
     const dirs = ['plain', 'hold'].map((mode) => {
       const d = tempDir(`snd-pyc-${mode}-`);
-      py(COMPILE, [d, mode, ...sources]);
+      py(COMPILE_PY, [d, mode, ...sources]);
       return d;
     });
     const originals = tempDir('snd-pyc-orig-');
@@ -124,7 +105,7 @@ describe.skipIf(missing('python3'))('.pyc', () => {
   it('the normalized module imports and runs', () => {
     const dir = tempDir('snd-pyc-run-');
     fs.writeFileSync(path.join(dir, 'mod.py'), 'NAMES = ("a", "b", "a")\ndef f(x, *, y="hello"):\n    return [x, y, "hello", NAMES, 2**70]\nprint(f(1))\n');
-    py(COMPILE, [dir, 'hold', path.join(dir, 'mod.py')]);
+    py(COMPILE_PY, [dir, 'hold', path.join(dir, 'mod.py')]);
     const before = fs.readFileSync(path.join(dir, 'mod.pyc'));
     expect(runBin([path.join(dir, 'mod.pyc')]).status).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'mod.pyc')).equals(before)).toBe(false);
@@ -139,8 +120,8 @@ describe.skipIf(missing('python3'))('.pyc', () => {
     const dir = tempDir('snd-pyc-mtime-');
     fs.writeFileSync(path.join(dir, 'm.py'), 'x = 1\n');
     fs.mkdirSync(path.join(dir, 'hash'));
-    py(COMPILE, [dir, 'plain', path.join(dir, 'm.py')]);
-    py(COMPILE, [path.join(dir, 'hash'), 'hash', path.join(dir, 'm.py')]);
+    py(COMPILE_PY, [dir, 'plain', path.join(dir, 'm.py')]);
+    py(COMPILE_PY, [path.join(dir, 'hash'), 'hash', path.join(dir, 'm.py')]);
     const hashed = fs.readFileSync(path.join(dir, 'hash', 'm.pyc'));
     expect(runBin(['--pyc-zero-mtime', path.join(dir, 'm.pyc'), path.join(dir, 'hash', 'm.pyc')]).status).toBe(0);
     const out = fs.readFileSync(path.join(dir, 'm.pyc'));
@@ -155,7 +136,7 @@ describe.skipIf(missing('python3'))('.pyc', () => {
   it('rejects truncated and corrupt files, unchanged; leaves other .pyc-named files alone', () => {
     const dir = tempDir('snd-pyc-bad-');
     fs.writeFileSync(path.join(dir, 'm.py'), 'x = ("a", "b")\n');
-    py(COMPILE, [dir, 'hold', path.join(dir, 'm.py')]);
+    py(COMPILE_PY, [dir, 'hold', path.join(dir, 'm.py')]);
     const good = fs.readFileSync(path.join(dir, 'm.pyc'));
     const cases: [string, Buffer][] = [
       ['truncated', good.subarray(0, good.length - 5)],
