@@ -18,7 +18,7 @@ function generate(i: number, setup: (dir: string) => void, command: string): str
   setup(dir);
   const inner = `hostname ${HOSTS[i]} && cd '${dir}' && ${command}`;
   // SOURCE_DATE_EPOCH would make the generators deterministic by themselves: it is removed.
-  sh(`unshare -r -u sh -c "$GEN"`, dir, { GEN: `env -u SOURCE_DATE_EPOCH faketime '${TIMES[i]}' sh -c '${inner.replace(/'/g, `'\\''`)}'`, TZ: i ? 'Asia/Tokyo' : 'America/New_York' });
+  sh(`unshare ${process.getuid?.() === 0 ? '' : '-r '}-u sh -c "$GEN"`, dir, { GEN: `env -u SOURCE_DATE_EPOCH faketime '${TIMES[i]}' sh -c '${inner.replace(/'/g, `'\\''`)}'`, TZ: i ? 'Asia/Tokyo' : 'America/New_York' });
   return dir;
 }
 

@@ -15,7 +15,7 @@ const HOSTS = ['ci-runner-7', 'laptop-x'];
 function made(i: number, command: string, setup?: (dir: string) => void): string {
   const dir = tempDir(`snd-xml-${i}-`);
   setup?.(dir);
-  sh(`unshare -r -u sh -c "$GEN"`, dir, { GEN: `hostname ${HOSTS[i]} && env -u SOURCE_DATE_EPOCH faketime '${TIMES[i]}' sh -c '${command.replace(/'/g, `'\\''`)}'` });
+  sh(`unshare ${process.getuid?.() === 0 ? '' : '-r '}-u sh -c "$GEN"`, dir, { GEN: `hostname ${HOSTS[i]} && env -u SOURCE_DATE_EPOCH faketime '${TIMES[i]}' sh -c '${command.replace(/'/g, `'\\''`)}'` });
   return dir;
 }
 
