@@ -14,19 +14,17 @@
  * claims `.a` files when ar is off: then only the ELF members change, headers stay as they are.
  */
 import { extensionMatcher, type Handler, type HandlerContext } from '../src/handler.js';
-import { BufferSource, RangeSource, readExact, readExactSync, type Sink, type Source } from '../src/io.js';
+import { readExact, readExactSync, type Sink, type Source } from '../src/io.js';
 import { OutputPlan } from '../src/plan.js';
 import { padRight } from '../src/binary.js';
 import { FormatError } from '../src/errors.js';
 import { formatCtime } from '../src/time.js';
-import { ScratchFile } from '../src/scratch.js';
+import { ScratchFile, normalizeMember } from '../src/scratch.js';
 import { isElf } from '../src/elf.js';
 import { scrubs } from '../src/scrub.js';
 
 export const AR_MAGIC = '!<arch>\n';
 const HEADER = 60;
-/** Members up to this size are read into memory to be normalized; larger ones are read in place. */
-const IN_MEMORY_MEMBER = 64 << 20;
 
 /** Perl's numeric conversion of a header field: leading blanks, then an optional sign and
  *  digits; anything else counts as 0. */
@@ -68,12 +66,10 @@ function parseMembers(src: Source): Member[] {
 const isSymbolTable = (id: string) => id.startsWith('/ ') || id.startsWith('/SYM64/ ');
 const isSpecial = (id: string) => id.startsWith('/ ') || id.startsWith('// ') || id.startsWith('/SYM64/ ') || id.startsWith('__.SYMDEF');
 
-/** A member's file name for messages: GNU `name/`, or `/N` into the long-name table. */
-function memberName(src: Source, members: Member[], m: Member): string {
+/** A member's file name for messages: GNU `name/`, or `/N` into the long-name table `names`. */
+function memberName(m: Member, names: string | undefined): string {
   const long = /^\/(\d+)/.exec(m.id);
-  const table = members.find((x) => x.id.startsWith('// '));
-  if (long && table) {
-    const names = readExactSync(src, table.pos + HEADER, table.size, 'ar long-name table').toString('latin1');
+  if (long && names !== undefined) {
     const end = names.indexOf('/\n', Number(long[1]));
     return names.slice(Number(long[1]), end < 0 ? undefined : end);
   }
@@ -83,23 +79,13 @@ function memberName(src: Source, members: Member[], m: Member): string {
 /** Run the ELF members through handlers/elf.ts; returns the scratch file holding new bodies. */
 async function normalizeElfMembers(src: Source, members: Member[], ctx: HandlerContext): Promise<ScratchFile | undefined> {
   const { normalizeElf } = await import('./elf.js'); // elf imports this module
+  const table = members.find((x) => x.id.startsWith('// '));
+  const names = table && readExactSync(src, table.pos + HEADER, table.size, 'ar long-name table').toString('latin1');
   let scratch: ScratchFile | undefined;
   for (const m of members) {
     if (isSpecial(m.id) || !isElf(src.readSync(m.pos + HEADER, 20))) continue;
-    const inPlace = new RangeSource(src, m.pos + HEADER, m.size);
-    const member = m.size <= IN_MEMORY_MEMBER ? new BufferSource(readExactSync(src, m.pos + HEADER, m.size, 'ar member')) : inPlace;
     scratch ??= new ScratchFile();
-    const start = scratch.size;
-    const name = `${ctx.name}:${memberName(src, members, m)}`;
-    let changed = false;
-    try {
-      changed = await normalizeElf(member, scratch, { ...ctx, name });
-    } catch (e) {
-      if (!(e instanceof FormatError)) throw e;
-      ctx.warn(`${name}: ${e.message}; member left unchanged`);
-    }
-    if (changed) m.body = { offset: start, size: scratch.size - start };
-    else scratch.truncate(start);
+    m.body = await normalizeMember(scratch, src, m.pos + HEADER, m.size, { ...ctx, name: `${ctx.name}:${memberName(m, names)}` }, normalizeElf);
   }
   return scratch;
 }
@@ -129,7 +115,7 @@ export async function normalizeArchive(src: Source, sink: Sink, ctx: HandlerCont
   if (src.size < 8 || (await src.read(0, 8)).toString('latin1') !== AR_MAGIC) return false;
   const members = parseMembers(src);
   const { options } = ctx;
-  let scratch = scrubs(options) && options.enabled.has('elf') ? await normalizeElfMembers(src, members, ctx) : undefined;
+  const scratch = scrubs(options) && options.enabled.has('elf') ? await normalizeElfMembers(src, members, ctx) : undefined;
   try {
     const resized = members.some((m) => m.body && m.body.size !== m.size);
     if (resized && members.some((m) => m.id.startsWith('__.SYMDEF'))) {
@@ -179,7 +165,6 @@ export async function normalizeArchive(src: Source, sink: Sink, ctx: HandlerCont
     return await plan.commit(sink);
   } finally {
     scratch?.close();
-    scratch = undefined;
   }
 }
 

@@ -52,7 +52,7 @@ class Sections {
     readonly file: ElfFile,
     private readonly ctx: HandlerContext,
     /** Treat compressed sections as unreadable (the second pass when they cannot be moved). */
-    private readonly keepCompressed = false,
+    readonly keepCompressed = false,
   ) {}
 
   stored(s: ElfSection): Buffer {
@@ -66,6 +66,16 @@ class Sections {
     return this.file.is64 ? 24 : 12;
   }
 
+  /** A compressed section's Chdr: compression type, plain size, plain alignment. */
+  readChdr(s: ElfSection): { type: number; size: number; align: number } {
+    const data = this.stored(s);
+    const { le, is64 } = this.file;
+    if (data.length < this.chdrSize) throw new FormatError(`ELF section ${s.name}: compression header truncated`, s.offset);
+    const u32 = (o: number) => (le ? data.readUInt32LE(o) : data.readUInt32BE(o));
+    const u64 = (o: number) => Number(le ? data.readBigUInt64LE(o) : data.readBigUInt64BE(o));
+    return is64 ? { type: u32(0), size: u64(8), align: u64(16) } : { type: u32(0), size: u32(4), align: u32(8) };
+  }
+
   /** The section's plain bytes (read-only), or undefined for a compression we do not handle. */
   plain(s: ElfSection): Buffer | undefined {
     if (this.changed.has(s.index)) return this.changed.get(s.index);
@@ -74,10 +84,7 @@ class Sections {
     if (s.flags & SHF_COMPRESSED && this.keepCompressed) {
       data = undefined;
     } else if (s.flags & SHF_COMPRESSED) {
-      const { le, is64 } = this.file;
-      if (data.length < this.chdrSize) throw new FormatError(`ELF section ${s.name}: compression header truncated`, s.offset);
-      const type = le ? data.readUInt32LE(0) : data.readUInt32BE(0);
-      const size = Number(is64 ? (le ? data.readBigUInt64LE(8) : data.readBigUInt64BE(8)) : le ? data.readUInt32LE(4) : data.readUInt32BE(4));
+      const { type, size } = this.readChdr(s);
       if (type !== ELFCOMPRESS_ZLIB) {
         this.ctx.warn(`${this.ctx.name}: section ${s.name} is compressed with type ${type} (not zlib); left unchanged`);
         data = undefined;
@@ -140,10 +147,10 @@ const isDebug = (s: ElfSection) => s.name.startsWith('.debug_') && !(s.flags & S
  * decided again by the same rule over its normalized content (header + deflate < plain), with
  * node's zlib. Sections whose decision and content stay keep their bytes.
  */
-function storedSections(secs: Sections, keepCompressed: boolean): Map<number, Stored> {
+function storedSections(secs: Sections): Map<number, Stored> {
   const { file } = secs;
   const out = new Map<number, Stored>();
-  const gz = !keepCompressed && file.sections.some((s) => isDebug(s) && s.flags & SHF_COMPRESSED);
+  const gz = !secs.keepCompressed && file.sections.some((s) => isDebug(s) && s.flags & SHF_COMPRESSED);
   for (const s of file.sections) {
     const changed = secs.changed.get(s.index);
     const wasCompressed = (s.flags & SHF_COMPRESSED) !== 0;
@@ -254,10 +261,10 @@ async function layout(src: Source, file: ElfFile, sizeOf: (s: ElfSection) => num
  * NOBITS; the build-id bytes themselves zeroed) and its header with sh_offset zeroed. All fields
  * as they are in the output file (its own byte order and class).
  */
-async function buildId(src: Source, secs: Sections, stored: Map<number, Buffer>, headers: Buffer, id: BuildIdPlace): Promise<Buffer> {
+async function buildId(src: Source, secs: Sections, stored: Map<number, Buffer>, ehdr: Buffer, headers: Buffer, id: BuildIdPlace): Promise<Buffer> {
   const { file } = secs;
   const hash = createHash(id.length === 20 ? 'sha1' : id.length === 16 ? 'md5' : 'sha256');
-  const eh = Buffer.from(readExactSync(src, 0, file.ehsize, 'ELF header'));
+  const eh = Buffer.from(ehdr);
   eh.fill(0, file.is64 ? 32 : 28, file.is64 ? 48 : 36); // e_phoff, e_shoff
   hash.update(eh);
   if (file.phnum) hash.update(readExactSync(src, file.phoff, file.phnum * file.phentsize, 'ELF program headers'));
@@ -341,18 +348,17 @@ export async function normalizeElf(src: Source, sink: Sink, ctx: HandlerContext,
   if (secs.changed.size === 0) return false;
   sortStringTables(secs, ctx);
 
-  const forms = storedSections(secs, keepCompressed);
+  const forms = storedSections(secs);
   const stored = new Map([...forms].map(([i, f]) => [i, f.data]));
   const sizeOf = (s: ElfSection) => stored.get(s.index)?.length ?? s.size;
+  /** Whether a section goes from compressed to plain or back. */
+  const toggled = (s: ElfSection) => {
+    const form = forms.get(s.index);
+    return form !== undefined && form.compressed !== ((s.flags & SHF_COMPRESSED) !== 0);
+  };
   // A section that is now compressed aligns its Chdr; one no longer compressed takes the
   // alignment its Chdr recorded.
-  const alignOf = (s: ElfSection) => {
-    const form = forms.get(s.index);
-    if (!form || form.compressed === ((s.flags & SHF_COMPRESSED) !== 0)) return s.addralign;
-    if (form.compressed) return file.is64 ? 8 : 4;
-    const h = secs.stored(s);
-    return Number(file.is64 ? (file.le ? h.readBigUInt64LE(16) : h.readBigUInt64BE(16)) : file.le ? h.readUInt32LE(8) : h.readUInt32BE(8));
-  };
+  const alignOf = (s: ElfSection) => (!toggled(s) ? s.addralign : forms.get(s.index)!.compressed ? (file.is64 ? 8 : 4) : secs.readChdr(s).align);
   const placed = await layout(src, file, sizeOf, alignOf);
   if (typeof placed === 'string') {
     // Start again without them: the string tables cannot be sorted if their references stay.
@@ -368,9 +374,8 @@ export async function normalizeElf(src: Source, sink: Sink, ctx: HandlerContext,
     const at = s.index * file.shentsize;
     putAddr(file, headers, at + (file.is64 ? 24 : 16), offsets[s.index]);
     if (s.type !== SHT_NOBITS) putAddr(file, headers, at + (file.is64 ? 32 : 20), sizeOf(s));
-    const form = forms.get(s.index);
-    if (form && form.compressed !== ((s.flags & SHF_COMPRESSED) !== 0)) {
-      putAddr(file, headers, at + 8, form.compressed ? s.flags | SHF_COMPRESSED : s.flags & ~SHF_COMPRESSED);
+    if (toggled(s)) {
+      putAddr(file, headers, at + 8, s.flags ^ SHF_COMPRESSED);
       putAddr(file, headers, at + (file.is64 ? 48 : 32), alignOf(s));
     }
   }
@@ -380,7 +385,7 @@ export async function normalizeElf(src: Source, sink: Sink, ctx: HandlerContext,
   const id = findBuildId(secs);
   if (id) {
     const note = Buffer.from(stored.get(id.section.index) ?? secs.stored(id.section));
-    (await buildId(src, secs, stored, headers, id)).copy(note, id.at);
+    (await buildId(src, secs, stored, ehdr, headers, id)).copy(note, id.at);
     stored.set(id.section.index, note);
     // A binary and its split-off debug file are two files: each gets an id from its own content,
     // so a pair split before normalizing no longer matches (debhelper runs dh_strip after us).

@@ -26,9 +26,9 @@
 import * as zlib from 'node:zlib';
 import { createHash } from 'node:crypto';
 import type { Handler, HandlerContext } from '../src/handler.js';
-import { BufferSource, HEAD_SIZE, RangeSource, forEachChunk, readExactSync, type Sink, type Source } from '../src/io.js';
+import { HEAD_SIZE, RangeSource, forEachChunk, readExactSync, type Sink, type Source } from '../src/io.js';
 import { FormatError } from '../src/errors.js';
-import { ScratchFile } from '../src/scratch.js';
+import { ScratchFile, normalizeMember } from '../src/scratch.js';
 import { compress, compressionOf, decompress, decompressHead } from '../src/compress.js';
 import { BLOCK, RECORD, cstring, formatPax, gnuHeader, isZeroBlock, looksLikeTar, padding, parseHeader, parsePax, paxNumber, type PaxRecord } from '../src/tar.js';
 import { gzip } from './gzip.js';
@@ -40,8 +40,6 @@ const DROPPED_PAX = new Set([
 ]);
 const REGULAR = new Set(['0', '\0', '7']);
 const KNOWN_TYPES = new Set(['1', '2', '3', '4', '5', '6']);
-/** Members up to this size are normalized in memory; larger ones stream through scratch space. */
-const IN_MEMORY_MEMBER = 1 << 20;
 
 export interface TarEntry {
   name: string;
@@ -222,19 +220,8 @@ export class TarPlan {
         const inPlace = new RangeSource(this.src, m.dataOffset, m.size);
         const found = await detect(m.name, Object.assign(inPlace, { head: inPlace.readSync(0, HEAD_SIZE) }), this.ctx.options.enabled, candidates);
         if (!found) continue;
-        const member = m.size <= IN_MEMORY_MEMBER ? new BufferSource(readExactSync(this.src, m.dataOffset, m.size, 'tar member')) : inPlace;
         this.scratch ??= new ScratchFile();
-        const start = this.scratch.size;
-        const name = `${this.ctx.name}:${m.name}`;
-        let changed = false;
-        try {
-          changed = await found.handler.normalize(member, this.scratch, { ...this.ctx, name });
-        } catch (e) {
-          if (!(e instanceof FormatError)) throw e;
-          this.ctx.warn(`${name}: ${e.message}; member left unchanged`);
-        }
-        if (changed) m.body = { offset: start, size: this.scratch.size - start };
-        else this.scratch.truncate(start);
+        m.body = await normalizeMember(this.scratch, this.src, m.dataOffset, m.size, { ...this.ctx, name: `${this.ctx.name}:${m.name}` }, (member, sink, ctx) => found.handler.normalize(member, sink, ctx));
       }
       if (m.body && hooks.changed) {
         const hash = createHash('md5');

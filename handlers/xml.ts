@@ -20,7 +20,7 @@
  * expected by their readers). Any other document is left alone. Build paths and host names are
  * replaced everywhere when asked (src/scrub.ts). A document that is not well-formed is left alone.
  */
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import { XMLParser } from 'fast-xml-parser';
 import type { Handler, HandlerContext } from '../src/handler.js';
 import { readAll, type Sink, type Source } from '../src/io.js';
 import { scrubText, scrubs } from '../src/scrub.js';
@@ -36,8 +36,13 @@ type Node = Record<string, unknown>;
 
 /** The document's kind, from its parsed root, or undefined. */
 export function xmlKind(text: string): XmlKind | undefined {
-  if (XMLValidator.validate(text) !== true) return undefined;
-  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', processEntities: false }).parse(text) as Node;
+  let doc: Node;
+  try {
+    // `true`: validate while parsing; a document that is not well-formed is not ours.
+    doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', processEntities: false }).parse(text, true) as Node;
+  } catch {
+    return undefined;
+  }
   const root = Object.keys(doc).find((k) => !k.startsWith('?') && !k.startsWith('#'));
   if (!root) return undefined;
   const node = (doc[root] ?? {}) as Node;

@@ -23,11 +23,13 @@
  * an EPUB's `*.opf` package document gets dcterms:modified = T (docs/compat.md).
  */
 import { inflateRawSync } from 'node:zlib';
-import { extensionMatcher, type Handler, type HandlerContext } from '../src/handler.js';
+import { extensionMatcher, normalizeMemberOrKeep, type Handler, type HandlerContext } from '../src/handler.js';
 import { BufferSink, BufferSource, CompareSink, forEachChunk, type Sink, type Source } from '../src/io.js';
 import { scrubText, scrubs } from '../src/scrub.js';
 import { isElf } from '../src/elf.js';
-import { looksLikeHtml } from './html.js';
+import { html, looksLikeHtml } from './html.js';
+import { normalizeElf } from './elf.js';
+import { normalizeXml } from './xml.js';
 import { ByteWriter, crc32 } from '../src/binary.js';
 import { FormatError } from '../src/errors.js';
 import {
@@ -415,7 +417,6 @@ async function replaceContents(src: Source, zip: ZipArchive, m: ZipMember, data:
  */
 async function opfMember(m: ZipMember, io: MemberIO, ctx: HandlerContext): Promise<void> {
   if (m.entry.uncompressedSize > SCRUB_LIMIT) return;
-  const { normalizeXml } = await import('./xml.js');
   const out = normalizeXml(await io.contents(m), { ...ctx, name: `${ctx.name}:${m.name}` });
   if (out) await io.replace(m, out);
 }
@@ -429,22 +430,15 @@ const SCRUB_LIMIT = 256 << 20;
  */
 async function scrubMember(m: ZipMember, io: MemberIO, ctx: HandlerContext): Promise<void> {
   if (m.entry.uncompressedSize === 0 || m.entry.uncompressedSize > SCRUB_LIMIT) return;
-  const isHtml = /\.(?:html?|xhtml)$/i.test(m.name);
+  const isHtml = html.matchName(m.name);
   if (!isHtml && m.entry.uncompressedSize < 64) return;
   const data = await io.contents(m);
   if (isHtml && looksLikeHtml(data)) {
     const out = scrubText(data, ctx.options);
     if (out) await io.replace(m, out);
   } else if (isElf(data)) {
-    const { normalizeElf } = await import('./elf.js'); // elf imports ar, which is fine; zip stays light
     const sink = new BufferSink();
-    const name = `${ctx.name}:${m.name}`;
-    try {
-      if (await normalizeElf(new BufferSource(data), sink, { ...ctx, name })) await io.replace(m, sink.toBuffer());
-    } catch (e) {
-      if (!(e instanceof FormatError)) throw e;
-      ctx.warn(`${name}: ${e.message}; member left unchanged`);
-    }
+    if (await normalizeMemberOrKeep(normalizeElf, new BufferSource(data), sink, { ...ctx, name: `${ctx.name}:${m.name}` })) await io.replace(m, sink.toBuffer());
   }
 }
 

@@ -40,18 +40,16 @@ const time = (p: Parts) => `${p2(p.h)}:${p2(p.mi)}:${p2(p.s)}`;
 /** How a day of the month below 10 is written: `05`, ` 5` or `5`. */
 export type DayPad = 'zero' | 'space' | 'none';
 
-let hint: DayPad | undefined;
-
-/** The day as the sample wrote it; a two-digit sample day (10-31) cannot tell, so the format's
- *  own habit, or the caller's hint for the generator, decides. */
-const day = (p: Parts, sample: string, habit: DayPad = 'none') => {
+/** The day as the sample wrote it; a two-digit sample day (10-31) cannot tell, so the caller's
+ *  hint for the generator, or else the format's own habit, decides. */
+const day = (p: Parts, sample: string, hint: DayPad | undefined, habit: DayPad = 'none') => {
   const pad: DayPad = sample.length === 1 ? 'none' : sample[0] === '0' ? 'zero' : sample[0] === ' ' ? 'space' : (hint ?? habit);
   return pad === 'zero' ? p2(p.d) : pad === 'space' ? String(p.d).padStart(2, ' ') : String(p.d);
 };
 
 interface Format {
   re: RegExp;
-  render(p: Parts, m: RegExpExecArray): string;
+  render(p: Parts, m: RegExpExecArray, hint: DayPad | undefined): string;
 }
 
 const FORMATS: Format[] = [
@@ -66,20 +64,20 @@ const FORMATS: Format[] = [
   },
   {
     re: new RegExp(`^${MONTH_RE} (\\d{1,2}), (\\d{4})$`),
-    render: (p, m) => `${m[1].length > 3 ? MONTHS[p.mo] : MON[p.mo]} ${day(p, m[2])}, ${p.y}`,
+    render: (p, m, h) => `${m[1].length > 3 ? MONTHS[p.mo] : MON[p.mo]} ${day(p, m[2], h)}, ${p.y}`,
   },
   {
     re: new RegExp(`^(\\d{1,2}) ${MONTH_RE} (\\d{4})$`),
-    render: (p, m) => `${day(p, m[1])} ${m[2].length > 3 ? MONTHS[p.mo] : MON[p.mo]} ${p.y}`,
+    render: (p, m, h) => `${day(p, m[1], h)} ${m[2].length > 3 ? MONTHS[p.mo] : MON[p.mo]} ${p.y}`,
   },
-  { re: new RegExp(`^${WD} ${MN} ( ?\\d{1,2}) \\d{4} \\d{2}:\\d{2}:\\d{2}$`), render: (p, m) => `${DAYS[p.wd]} ${MON[p.mo]} ${day(p, m[1])} ${p.y} ${time(p)}` },
-  { re: new RegExp(`^${WD} ${MN} ( ?\\d{1,2}) \\d{2}:\\d{2}:\\d{2} \\d{4}$`), render: (p, m) => `${DAYS[p.wd]} ${MON[p.mo]} ${day(p, m[1], 'space')} ${time(p)} ${p.y}` },
-  { re: new RegExp(`^${WD} ${MN} ( ?\\d{1,2}) \\d{2}:\\d{2}:\\d{2} [A-Z]{2,5} \\d{4}$`), render: (p, m) => `${DAYS[p.wd]} ${MON[p.mo]} ${day(p, m[1], 'space')} ${time(p)} UTC ${p.y}` },
+  { re: new RegExp(`^${WD} ${MN} ( ?\\d{1,2}) \\d{4} \\d{2}:\\d{2}:\\d{2}$`), render: (p, m, h) => `${DAYS[p.wd]} ${MON[p.mo]} ${day(p, m[1], h)} ${p.y} ${time(p)}` },
+  { re: new RegExp(`^${WD} ${MN} ( ?\\d{1,2}) \\d{2}:\\d{2}:\\d{2} \\d{4}$`), render: (p, m, h) => `${DAYS[p.wd]} ${MON[p.mo]} ${day(p, m[1], h, 'space')} ${time(p)} ${p.y}` },
+  { re: new RegExp(`^${WD} ${MN} ( ?\\d{1,2}) \\d{2}:\\d{2}:\\d{2} [A-Z]{2,5} \\d{4}$`), render: (p, m, h) => `${DAYS[p.wd]} ${MON[p.mo]} ${day(p, m[1], h, 'space')} ${time(p)} UTC ${p.y}` },
   {
     re: new RegExp(`^${WD} ${MN} (\\d{2}) \\d{4} \\d{2}:\\d{2}:\\d{2} GMT[+-]\\d{4}( \\([^)]*\\))?$`),
     render: (p, m) => `${DAYS[p.wd]} ${MON[p.mo]} ${p2(p.d)} ${p.y} ${time(p)} GMT+0000${m[2] ? ' (Coordinated Universal Time)' : ''}`,
   },
-  { re: new RegExp(`^${WD}, (\\d{1,2}) ${MN} \\d{4} \\d{2}:\\d{2}:\\d{2} ([+-]\\d{4}|GMT|UTC)$`), render: (p, m) => `${DAYS[p.wd]}, ${day(p, m[1])} ${MON[p.mo]} ${p.y} ${time(p)} ${m[2].startsWith('+') || m[2].startsWith('-') ? '+0000' : m[2]}` },
+  { re: new RegExp(`^${WD}, (\\d{1,2}) ${MN} \\d{4} \\d{2}:\\d{2}:\\d{2} ([+-]\\d{4}|GMT|UTC)$`), render: (p, m, h) => `${DAYS[p.wd]}, ${day(p, m[1], h)} ${MON[p.mo]} ${p.y} ${time(p)} ${m[2].startsWith('+') || m[2].startsWith('-') ? '+0000' : m[2]}` },
 ];
 
 /** T written the way `sample` is written, or undefined when the format is not one of ours.
@@ -87,13 +85,7 @@ const FORMATS: Format[] = [
 export function formatLike(sample: string, t: number, dayPad?: DayPad): string | undefined {
   for (const f of FORMATS) {
     const m = f.re.exec(sample);
-    if (!m) continue;
-    hint = dayPad;
-    try {
-      return f.render(parts(t), m);
-    } finally {
-      hint = undefined;
-    }
+    if (m) return f.render(parts(t), m, dayPad);
   }
   return undefined;
 }

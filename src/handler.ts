@@ -5,6 +5,7 @@
  */
 import type { NormalizeOptions } from './options.js';
 import type { Sink, Source } from './io.js';
+import { FormatError } from './errors.js';
 
 export interface HandlerContext {
   readonly options: NormalizeOptions;
@@ -44,4 +45,18 @@ export interface Handler {
 export function extensionMatcher(exts: readonly string[], caseInsensitive = false): (path: string) => boolean {
   const re = new RegExp(`\\.(?:${exts.join('|')})$`, caseInsensitive ? 'i' : '');
   return (path: string) => re.test(path);
+}
+
+/**
+ * Normalize an archive member with `run`; a FormatError becomes a warning naming the member
+ * (ctx.name), which the caller then keeps as it was (returns false).
+ */
+export async function normalizeMemberOrKeep(run: (src: Source, sink: Sink, ctx: HandlerContext) => Promise<boolean>, src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean> {
+  try {
+    return await run(src, sink, ctx);
+  } catch (e) {
+    if (!(e instanceof FormatError)) throw e;
+    ctx.warn(`${ctx.name}: ${e.message}; member left unchanged`);
+    return false;
+  }
 }

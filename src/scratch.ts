@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { FileSource, copyInChunks, type Sink, type Source } from './io.js';
+import { BufferSource, FileSource, RangeSource, copyInChunks, readExactSync, type Sink, type Source } from './io.js';
+import { normalizeMemberOrKeep, type HandlerContext } from './handler.js';
 
 const BUFFER_SIZE = 1 << 20;
 
@@ -76,4 +77,27 @@ export class ScratchFile implements Sink {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
   }
+}
+
+/** Members up to this size are read into memory to be normalized; larger ones are read in place. */
+const IN_MEMORY_MEMBER = 1 << 20;
+
+/**
+ * Normalize one archive member (`size` bytes of `src` at `offset`) with `run` into `scratch`.
+ * Returns where its new bytes are, or undefined when it did not change or could not be read
+ * (a warning then names it: normalizeMemberOrKeep). Shared by tar and ar.
+ */
+export async function normalizeMember(
+  scratch: ScratchFile,
+  src: Source,
+  offset: number,
+  size: number,
+  ctx: HandlerContext,
+  run: (member: Source, sink: Sink, ctx: HandlerContext) => Promise<boolean>,
+): Promise<{ offset: number; size: number } | undefined> {
+  const member = size <= IN_MEMORY_MEMBER ? new BufferSource(readExactSync(src, offset, size, 'archive member')) : new RangeSource(src, offset, size);
+  const start = scratch.size;
+  if (await normalizeMemberOrKeep(run, member, scratch, ctx)) return { offset: start, size: scratch.size - start };
+  scratch.truncate(start);
+  return undefined;
 }

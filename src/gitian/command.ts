@@ -1,7 +1,8 @@
 /**
- * What the runner's four commands share on their command line: Getopt-style parsing
- * (src/args.ts), `--help`, and usage errors (exit 2 with the usage line).
+ * What the runner's four commands share: Getopt-style parsing (src/args.ts), `--help`, usage
+ * errors (exit 2 with the usage line), and running the system tools they drive.
  */
+import { spawnSync } from 'node:child_process';
 import { parseArgs, type OptionSpec, type ParsedArgs } from '../args.js';
 
 export type Values = ParsedArgs['values'];
@@ -31,3 +32,14 @@ export function parseCommand(
 
 /** A check for commands that take exactly one descriptor. */
 export const oneDescriptor = (_v: Values, operands: string[]): string[] => (operands.length === 1 ? [] : ['give one descriptor']);
+
+/** A system tool (git, tar, cp, mke2fs, ...) failed; the message holds its error output. */
+export class CommandError extends Error {}
+
+/** Run a tool to completion; its output, or a CommandError. */
+export function run(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: Buffer } = {}): Buffer {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, env: opts.env ?? process.env, maxBuffer: 1 << 30 });
+  if (r.error) throw new CommandError(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new CommandError(`${cmd} ${args.join(' ')} failed:\n${(r.stderr.toString() || r.stdout.toString()).trim()}`);
+  return r.stdout;
+}

@@ -22,7 +22,8 @@ export interface TreeComparison {
   differing: FileDifference[];
 }
 
-/** Regular files under `dir`, relative, sorted (C order). */
+/** Files under `dir` (symlinks and all, as Gitian's manifest lists them), relative, in C order
+ *  of the whole path (src/walk.ts listFiles keeps regular files only, per directory). */
 export function listFiles(dir: string): string[] {
   const out: string[] = [];
   const walk = (rel: string) => {
@@ -36,6 +37,24 @@ export function listFiles(dir: string): string[] {
   return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** Whether two files hold the same bytes, read in 1 MiB blocks (only differing files are loaded). */
+function sameBytes(a: string, b: string): boolean {
+  if (fs.statSync(a).size !== fs.statSync(b).size) return false;
+  const [fa, fb] = [fs.openSync(a, 'r'), fs.openSync(b, 'r')];
+  try {
+    const [x, y] = [Buffer.alloc(1 << 20), Buffer.alloc(1 << 20)];
+    for (let pos = 0; ; ) {
+      const n = fs.readSync(fa, x, 0, x.length, pos);
+      if (n === 0) return true;
+      if (fs.readSync(fb, y, 0, n, pos) !== n || !x.subarray(0, n).equals(y.subarray(0, n))) return false;
+      pos += n;
+    }
+  } finally {
+    fs.closeSync(fa);
+    fs.closeSync(fb);
+  }
+}
+
 export async function compareTrees(first: string, second: string): Promise<TreeComparison> {
   const a = listFiles(first);
   const b = listFiles(second);
@@ -44,9 +63,8 @@ export async function compareTrees(first: string, second: string): Promise<TreeC
   const differing: FileDifference[] = [];
   for (const f of a) {
     if (!inB.has(f)) continue;
-    const x = fs.readFileSync(path.join(first, f));
-    const y = fs.readFileSync(path.join(second, f));
-    if (!x.equals(y)) differing.push({ file: f, details: await explain(x, y) });
+    const [a, b] = [path.join(first, f), path.join(second, f)];
+    if (!sameBytes(a, b)) differing.push({ file: f, details: await explain(fs.readFileSync(a), fs.readFileSync(b)) });
   }
   return { onlyFirst: a.filter((f) => !inB.has(f)), onlySecond: b.filter((f) => !inA.has(f)), differing };
 }

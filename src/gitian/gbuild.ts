@@ -23,7 +23,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { OptionSpec } from '../args.js';
-import { oneDescriptor, parseCommand } from './command.js';
+import { CommandError, oneDescriptor, parseCommand, run } from './command.js';
 import { ARCHES, DescriptorError, formatDatetime, loadDescriptor, parseDatetime, type Descriptor } from './descriptor.js';
 import { BaseError, BUILD_UID, ensureBase, type Base } from './base.js';
 import { runSandbox, type RunResult } from './sandbox.js';
@@ -83,14 +83,20 @@ export interface GbuildOptions {
 
 export class BuildError extends Error {}
 
-const sh = (cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string => {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20, cwd: opts.cwd, env: opts.env ?? process.env });
-  if (r.error) throw new BuildError(`${cmd}: ${r.error.message}`);
-  if (r.status !== 0) throw new BuildError(`${cmd} ${args.join(' ')} failed:\n${(r.stderr || r.stdout).trim()}`);
-  return r.stdout;
-};
+const sh = (cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string => run(cmd, args, opts).toString('utf8');
 
-const sha256File = (file: string) => crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+/** sha256 of a file, read in 1 MiB blocks (outputs can be large). */
+function sha256File(file: string): string {
+  const hash = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0; ) hash.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
+}
 
 /** The project's own CLI, which normalizes the outputs. */
 const NORMALIZER = fileURLToPath(new URL('../../../bin/strip-nondeterminism', import.meta.url));
@@ -363,7 +369,7 @@ export async function main(argv: string[]): Promise<number> {
     const { identical } = await gbuild(opts, log);
     return identical === false ? 1 : 0;
   } catch (e) {
-    if (e instanceof BuildError || e instanceof DescriptorError || e instanceof BaseError) {
+    if (e instanceof BuildError || e instanceof DescriptorError || e instanceof BaseError || e instanceof CommandError) {
       log(`gbuild: ${e.message}`);
       return e instanceof DescriptorError ? 2 : 1;
     }

@@ -5,9 +5,8 @@
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { execFileSync } from 'node:child_process';
 import type { OptionSpec } from '../args.js';
-import { parseCommand } from './command.js';
+import { parseCommand, run } from './command.js';
 import { ensureBase } from './base.js';
 import { ensureVmAssets, makeExt4 } from './vm.js';
 import { ARCHES } from './descriptor.js';
@@ -47,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
         fs.rmSync(root, { recursive: true, force: true });
         fs.mkdirSync(root);
         try {
-          execFileSync('tar', ['-xpf', base.tarball, '-C', root, '--numeric-owner']);
+          run('tar', ['-xpf', base.tarball, '-C', root, '--numeric-owner']);
           makeExt4(root, `${image}.tmp`, 1024);
           fs.renameSync(`${image}.tmp`, image);
         } finally {

@@ -21,6 +21,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { cacheDir } from './base.js';
+import { run } from './command.js';
 
 /** Modules the guest needs; their dependencies come from modules.dep. */
 const MODULES = ['virtio_pci', 'virtio_blk', 'ext4', 'crc32c_generic', '9pnet_virtio', '9p'];
@@ -31,13 +32,6 @@ export interface VmAssets {
   initramfs: string;
   version: string;
 }
-
-const run = (cmd: string, args: string[], opts: { cwd?: string; input?: Buffer; env?: NodeJS.ProcessEnv } = {}): Buffer => {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd, input: opts.input, env: opts.env ?? process.env, maxBuffer: 1 << 30 });
-  if (r.error) throw new Error(`${cmd}: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed: ${r.stderr.toString().trim()}`);
-  return r.stdout;
-};
 
 /** Download a package's .deb into `dir` and unpack it into `dir/root`. */
 function fetchPackage(name: string, dir: string): string {
