@@ -22,8 +22,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { HANDLERS } from '../src/registry.js';
-import { listFiles } from '../src/walk.js';
+import { HANDLERS } from '../src/app/registry.js';
+import { listFiles } from '../src/app/walk.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CORPUS = process.env.SND_DEBIAN_CORPUS ?? path.join(ROOT, 'var', 'debian-corpus', 'root');

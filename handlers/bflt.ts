@@ -5,10 +5,10 @@
  * sizes below sane limits, no reserved flag bits, zero filler. Changes: `build_date` follows
  * the header-time rule. Keeps every other byte.
  */
-import { extensionMatcher, type Handler, type HandlerContext } from '../src/handler.js';
-import type { Sink, Source } from '../src/io.js';
-import { OutputPlan } from '../src/plan.js';
-import { headerTime } from '../src/time.js';
+import { extensionMatcher, type Handler, type HandlerContext } from '../src/kit/handler.js';
+import type { Sink, Source } from '../src/kit/io.js';
+import { OutputPlan } from '../src/kit/output-plan.js';
+import { headerTime } from '../src/kit/time.js';
 
 const HEADER = 64;
 const MAX_OFFSET = 0xfffffff;

@@ -12,11 +12,11 @@
  * or big-endian binary archives, so Perl leaves those unchanged; so do we (parity), with an
  * info line in --verbose. Member data is streamed, never held in memory.
  */
-import { extensionMatcher, type Handler, type HandlerContext } from '../src/handler.js';
-import { readExact, type Sink, type Source } from '../src/io.js';
-import { OutputPlan } from '../src/plan.js';
-import { zeroPad } from '../src/binary.js';
-import { FormatError } from '../src/errors.js';
+import { extensionMatcher, type Handler, type HandlerContext } from '../src/kit/handler.js';
+import { readExact, type Sink, type Source } from '../src/kit/io.js';
+import { OutputPlan } from '../src/kit/output-plan.js';
+import { zeroPad } from '../src/kit/binary.js';
+import { FormatError } from '../src/kit/errors.js';
 
 const TRAILER = 'TRAILER!!!';
 const BLOCK = 512;

@@ -8,11 +8,11 @@
  * Keeps: every other byte; catalogs with major revision > 1 are left alone.
  * The catalog is small by nature and is read whole.
  */
-import { extensionMatcher, type Handler, type HandlerContext } from '../src/handler.js';
-import { readAll, type Sink, type Source } from '../src/io.js';
-import { FormatError } from '../src/errors.js';
-import { strptimeYmdHMz } from '../src/strptime.js';
-import { formatDateHourMinute } from '../src/time.js';
+import { extensionMatcher, type Handler, type HandlerContext } from '../src/kit/handler.js';
+import { readAll, type Sink, type Source } from '../src/kit/io.js';
+import { FormatError } from '../src/kit/errors.js';
+import { strptimeYmdHMz } from '../src/kit/strptime.js';
+import { formatDateHourMinute } from '../src/kit/time.js';
 
 const MAGIC = 0x950412de;
 

@@ -7,11 +7,11 @@
  * payload and trailer, copied byte for byte. Only the first member of a multi-member file is
  * touched, as in Perl (later members are payload to us).
  */
-import { extensionMatcher, type Handler, type HandlerContext } from '../src/handler.js';
-import { readExact, type Sink, type Source } from '../src/io.js';
-import { OutputPlan } from '../src/plan.js';
-import { headerTime } from '../src/time.js';
-import { FormatError } from '../src/errors.js';
+import { extensionMatcher, type Handler, type HandlerContext } from '../src/kit/handler.js';
+import { readExact, type Sink, type Source } from '../src/kit/io.js';
+import { OutputPlan } from '../src/kit/output-plan.js';
+import { headerTime } from '../src/kit/time.js';
+import { FormatError } from '../src/kit/errors.js';
 
 const FHCRC = 1 << 1;
 const FEXTRA = 1 << 2;

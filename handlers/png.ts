@@ -9,12 +9,12 @@
  * Keeps: every other chunk byte for byte, and bytes after IEND (with a warning).
  * A chunk whose length runs past the end: warning, file left unchanged.
  */
-import { extensionMatcher, type Handler, type HandlerContext } from '../src/handler.js';
-import { readExact, type Sink, type Source } from '../src/io.js';
-import { OutputPlan } from '../src/plan.js';
-import { crc32 } from '../src/binary.js';
-import { FormatError } from '../src/errors.js';
-import { formatIsoSeconds, gmtime, timegm } from '../src/time.js';
+import { extensionMatcher, type Handler, type HandlerContext } from '../src/kit/handler.js';
+import { readExact, type Sink, type Source } from '../src/kit/io.js';
+import { OutputPlan } from '../src/kit/output-plan.js';
+import { crc32 } from '../src/kit/binary.js';
+import { FormatError } from '../src/kit/errors.js';
+import { formatIsoSeconds, gmtime, timegm } from '../src/kit/time.js';
 
 const SIGNATURE = Buffer.from('\x89PNG\r\n\x1a\n', 'latin1');
 const IHDR = Buffer.from('\0\0\0\x0dIHDR', 'latin1');

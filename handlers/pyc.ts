@@ -13,9 +13,9 @@
  * --pyc-zero-mtime the mtime of a timestamp-based .pyc becomes 0.
  * Errors: an unknown type code, a reference to an object not yet seen, data past the end.
  */
-import { extensionMatcher, type Handler, type HandlerContext } from '../src/handler.js';
-import { readAll, type Sink, type Source } from '../src/io.js';
-import { FormatError } from '../src/errors.js';
+import { extensionMatcher, type Handler, type HandlerContext } from '../src/kit/handler.js';
+import { readAll, type Sink, type Source } from '../src/kit/io.js';
+import { FormatError } from '../src/kit/errors.js';
 
 const FLAG_REF = 0x80;
 

@@ -5,12 +5,12 @@
  * Keeps: everything else, including the data CRC. A header whose CRC does not verify is
  * rejected with an error (Perl silently skips it); the file is left untouched.
  */
-import { extensionMatcher, type Handler, type HandlerContext } from '../src/handler.js';
-import type { Sink, Source } from '../src/io.js';
-import { OutputPlan } from '../src/plan.js';
-import { crc32 } from '../src/binary.js';
-import { headerTime } from '../src/time.js';
-import { FormatError } from '../src/errors.js';
+import { extensionMatcher, type Handler, type HandlerContext } from '../src/kit/handler.js';
+import type { Sink, Source } from '../src/kit/io.js';
+import { OutputPlan } from '../src/kit/output-plan.js';
+import { crc32 } from '../src/kit/binary.js';
+import { headerTime } from '../src/kit/time.js';
+import { FormatError } from '../src/kit/errors.js';
 
 const IH_MAGIC = 0x27051956;
 const HEADER = 64;

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { missing, ROOT, sh, tempDir, UPSTREAM } from './lib/helpers.js';
-import { nonBinnmuEpoch } from '../src/dh.js';
+import { nonBinnmuEpoch } from '../src/app/dh.js';
 
 const PERL_DH = '/usr/bin/dh_strip_nondeterminism';
 const OURS_DH = path.join(ROOT, 'bin', 'dh_strip_nondeterminism');

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BIN, FIXTURE_T, UPSTREAM, runBin, tempDir } from './lib/helpers.js';
-import { NORMALIZER_NAMES } from '../src/registry.js';
+import { NORMALIZER_NAMES } from '../src/app/registry.js';
 
 // The fixture directory names the format; zip-family directories arrive with their handlers.
 const FORMAT_OF_DIR: Record<string, string> = { jar: 'jar', jmod: 'jmod', pyzip: 'pyzip', zip: 'zip' };

@@ -7,9 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runBin, tempDir, UPSTREAM, FIXTURE_T, whileUnwritable } from './lib/helpers.js';
-import { normalizeFile } from '../src/pipeline.js';
-import type { Handler } from '../src/handler.js';
-import { DEFAULT_ENABLED } from '../src/registry.js';
+import { normalizeFile } from '../src/app/pipeline.js';
+import type { Handler } from '../src/kit/handler.js';
+import { DEFAULT_ENABLED } from '../src/app/registry.js';
 
 const GZ = path.join(UPSTREAM, 'gzip/vimoutliner_vo_readme_txt.gz.in');
 const GZ_OUT = fs.readFileSync(path.join(UPSTREAM, 'gzip/vimoutliner_vo_readme_txt.gz.out'));

@@ -9,9 +9,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { FIXTURES, have, tempDir, UPSTREAM, FIXTURE_T } from './lib/helpers.js';
-import { normalizeFile } from '../src/pipeline.js';
+import { normalizeFile } from '../src/app/pipeline.js';
 import { mutations } from './lib/mutate.js';
-import { NORMALIZER_NAMES } from '../src/registry.js';
+import { NORMALIZER_NAMES } from '../src/app/registry.js';
 
 const fixtures = fs
   .readdirSync(UPSTREAM, { withFileTypes: true })

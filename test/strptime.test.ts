@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { missing } from './lib/helpers.js';
-import { strptimeYmdHMz } from '../src/strptime.js';
+import { strptimeYmdHMz } from '../src/kit/strptime.js';
 
 // Day-of-month edges in every month, across zone shifts, where normalization quirks live.
 const GRID = [2015, 2016].flatMap((y) =>

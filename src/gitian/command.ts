@@ -3,7 +3,7 @@
  * errors (exit 2 with the usage line), and running the system tools they drive.
  */
 import { spawnSync } from 'node:child_process';
-import { parseArgs, type OptionSpec, type ParsedArgs } from '../args.js';
+import { parseArgs, type OptionSpec, type ParsedArgs } from '../app/args.js';
 
 export type Values = ParsedArgs['values'];
 

@@ -6,10 +6,10 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BufferSink, BufferSource } from '../io.js';
-import { readZip } from '../zip.js';
-import { BLOCK, cstring, isZeroBlock, looksLikeTar, parseHeader } from '../tar.js';
-import { compressionOf, decompress } from '../compress.js';
+import { BufferSink, BufferSource } from '../kit/io.js';
+import { readZip } from '../../handlers/zip/records.js';
+import { BLOCK, cstring, isZeroBlock, looksLikeTar, parseHeader } from '../../handlers/tar/header.js';
+import { compressionOf, decompress } from '../../handlers/tar/compression.js';
 
 export interface FileDifference {
   file: string;

@@ -22,7 +22,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import type { OptionSpec } from '../args.js';
+import type { OptionSpec } from '../app/args.js';
 import { CommandError, oneDescriptor, parseCommand, run } from './command.js';
 import { ARCHES, DescriptorError, formatDatetime, loadDescriptor, parseDatetime, type Descriptor } from './descriptor.js';
 import { BaseError, BUILD_UID, ensureBase, type Base } from './base.js';

@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import type { OptionSpec } from '../args.js';
+import type { OptionSpec } from '../app/args.js';
 import { oneDescriptor, parseCommand } from './command.js';
 import { loadDescriptor, DescriptorError } from './descriptor.js';
 import { lookup, readOmap } from './result.js';

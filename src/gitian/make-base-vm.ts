@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import type { OptionSpec } from '../args.js';
+import type { OptionSpec } from '../app/args.js';
 import { parseCommand, run } from './command.js';
 import { ensureBase } from './base.js';
 import { ensureVmAssets, makeExt4 } from './vm.js';

@@ -7,7 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { listFiles } from '../../src/walk.js';
+import { listFiles } from '../../src/app/walk.js';
 import { compareWithPerl, missing, PERL_TOOL, ROOT, FIXTURE_T, runOurs, tempDir } from '../lib/helpers.js';
 
 const CORPUS = process.env.SND_DEBIAN_CORPUS ?? path.join(ROOT, 'var', 'debian-corpus', 'root');

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { compareWithPerl, missing, PERL_TOOL, runOurs, sh, standardArgSets, tempDir, FIXTURE_T } from '../lib/helpers.js';
-import { crc32 } from '../../src/binary.js';
+import { crc32 } from '../../src/kit/binary.js';
 
 /** A gzip member with the given header fields (RFC 1952), payload deflated by zlib. */
 function gzipMember(data: Buffer, o: { mtime?: number; name?: string; comment?: string; extra?: Buffer; hcrc?: boolean; os?: number }): Buffer {

@@ -1,0 +1,159 @@
+/**
+ * Compression for tar archives: gzip, xz, bzip2 and zstd, through the system tools (gzip,
+ * xz-utils, bzip2, zstd). Why the tools and not node:zlib or npm packages: docs/dependencies.md.
+ *
+ * Output settings are fixed, so the same tar always compresses to the same bytes: the levels are
+ * dpkg-deb's defaults (gzip 9, xz 6, bzip2 9, zstd 3), gzip writes no name and no time, and xz
+ * and zstd run single-threaded (xz's threaded mode splits blocks differently). Data is streamed
+ * through the tool's pipes in both directions, so memory stays flat whatever the size.
+ */
+import { spawn } from 'node:child_process';
+import { FormatError } from '../../src/kit/errors.js';
+import { forEachChunk, type Sink, type Source } from '../../src/kit/io.js';
+
+export type Compression = 'gzip' | 'xz' | 'bzip2' | 'zstd';
+
+interface Tool {
+  cmd: string;
+  decompress: string[];
+  compress: string[];
+  /** Debian package that provides the tool, for the "not installed" message. */
+  pkg: string;
+}
+
+const TOOLS: Record<Compression, Tool> = {
+  gzip: { cmd: 'gzip', decompress: ['-dc'], compress: ['-6', '-n', '-c'], pkg: 'gzip' },
+  xz: { cmd: 'xz', decompress: ['-dc'], compress: ['-6', '-T1', '--check=crc64', '-c'], pkg: 'xz-utils' },
+  bzip2: { cmd: 'bzip2', decompress: ['-dc'], compress: ['-9', '-c'], pkg: 'bzip2' },
+  zstd: { cmd: 'zstd', decompress: ['-dc', '-q'], compress: ['-3', '-T1', '-q', '-c'], pkg: 'zstd' },
+};
+
+/** The compression a stream starts with, from its magic bytes. */
+export function compressionOf(head: Buffer): Compression | undefined {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.length >= 6 && head.toString('latin1', 0, 6) === '\xfd7zXZ\0') return 'xz';
+  if (head.length >= 4 && head.toString('latin1', 0, 3) === 'BZh' && head[3] >= 0x31 && head[3] <= 0x39) return 'bzip2';
+  if (head.length >= 4 && head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  return undefined;
+}
+
+/** The tool's command line, for docs and messages. */
+export function compressCommand(kind: Compression): string {
+  return [TOOLS[kind].cmd, ...TOOLS[kind].compress].join(' ');
+}
+
+interface Run {
+  /** Resolves when the tool has exited with success. */
+  done: Promise<void>;
+  stdin: NodeJS.WritableStream;
+  stdout: NodeJS.ReadableStream;
+  kill(): void;
+}
+
+function run(kind: Compression, args: string[], what: string): Run {
+  const tool = TOOLS[kind];
+  const child = spawn(tool.cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const stderr: Buffer[] = [];
+  child.stderr.on('data', (d: Buffer) => stderr.push(d));
+  child.stdin.on('error', () => {}); // EPIPE when the tool stops early: its exit status says why
+  let killed = false;
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      reject(e.code === 'ENOENT' ? new Error(`${tool.cmd} is not installed (Debian package ${tool.pkg}); it is needed to ${what}`) : e);
+    });
+    child.on('close', (code, signal) => {
+      if (killed || code === 0) return resolve();
+      const msg = Buffer.concat(stderr).toString().trim().split('\n').pop() ?? '';
+      // gzip exits 2 for warnings only (e.g. trailing garbage ignored); the data is complete.
+      if (kind === 'gzip' && code === 2) return resolve();
+      reject(new FormatError(`${what} failed: ${msg || `${tool.cmd} exited with ${code ?? signal}`}`));
+    });
+  });
+  return {
+    done,
+    stdin: child.stdin,
+    stdout: child.stdout,
+    kill: () => {
+      killed = true;
+      child.kill();
+    },
+  };
+}
+
+/** Write `chunk` to a pipe, waiting while it is full. */
+function pipeWrite(stream: NodeJS.WritableStream, chunk: Uint8Array): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const ok = stream.write(chunk, (err) => (err ? reject(err) : undefined));
+    if (ok) resolve();
+    else stream.once('drain', resolve);
+  });
+}
+
+/** Feed `src` to a tool's stdin (errors surface through the tool's exit status). */
+async function feed(src: Source, stdin: NodeJS.WritableStream): Promise<void> {
+  try {
+    await forEachChunk(src, 0, src.size, (chunk) => pipeWrite(stdin, chunk));
+  } catch {
+    /* the tool stopped reading; `done` reports why */
+  }
+  stdin.end();
+}
+
+/** Decompress all of `src` into `sink`. A corrupt or truncated stream is a FormatError. */
+export async function decompress(kind: Compression, src: Source, sink: Sink): Promise<void> {
+  const p = run(kind, TOOLS[kind].decompress, `${kind} decompression`);
+  const fed = feed(src, p.stdin);
+  const drained = (async () => {
+    for await (const chunk of p.stdout) await sink.write(chunk as Buffer);
+  })();
+  await settle(p, [fed, drained, p.done]);
+}
+
+/** Wait for all; on the first failure stop the tool (so it never waits on a full pipe). */
+async function settle(p: Run, all: Promise<unknown>[]): Promise<void> {
+  try {
+    await Promise.all(all);
+  } catch (e) {
+    p.kill();
+    throw e;
+  }
+}
+
+/** The first `length` decompressed bytes (fewer if the stream is shorter), and whether the
+ *  stream decoded cleanly that far: enough for detection, without decompressing everything. */
+export async function decompressHead(kind: Compression, src: Source, length: number): Promise<{ data: Buffer; ok: boolean }> {
+  const p = run(kind, TOOLS[kind].decompress, `${kind} decompression`);
+  const got: Buffer[] = [];
+  let have = 0;
+  const fed = feed(src, p.stdin);
+  for await (const chunk of p.stdout) {
+    got.push(chunk as Buffer);
+    have += (chunk as Buffer).length;
+    if (have >= length) {
+      p.kill();
+      break;
+    }
+  }
+  const [, exit] = await Promise.allSettled([fed, p.done]);
+  return { data: Buffer.concat(got).subarray(0, length), ok: have >= length || exit.status === 'fulfilled' };
+}
+
+/** Compress what `produce` writes, with the fixed settings, into `out`. */
+export async function compress(kind: Compression, produce: (input: Sink) => Promise<void>, out: Sink): Promise<void> {
+  const p = run(kind, TOOLS[kind].compress, `${kind} compression`);
+  const input: Sink = {
+    write: (bytes) => pipeWrite(p.stdin, bytes),
+    copyFrom: (src, offset, length) => forEachChunk(src, offset, length, (chunk) => pipeWrite(p.stdin, chunk)),
+  };
+  const produced = (async () => {
+    try {
+      await produce(input);
+    } finally {
+      p.stdin.end();
+    }
+  })();
+  const drained = (async () => {
+    for await (const chunk of p.stdout) await out.write(chunk as Buffer);
+  })();
+  await settle(p, [produced, drained, p.done]);
+}

@@ -1,0 +1,379 @@
+/**
+ * tar archives, plain or compressed (`*.tar`, `*.tar.gz|tgz`, `*.tar.xz|txz`, `*.tar.bz2|tbz2|tbz`,
+ * `*.tar.zst|tzst`). Not in the Perl tool; enabled by default (see docs/formats.md).
+ *
+ * Detection: the name, then the bytes: a tar header with a valid checksum (ustar, GNU, pax or v7),
+ * or a gzip/xz/bzip2/zstd stream whose first decompressed block is one.
+ *
+ * Output: one canonical GNU-format archive (src/tar.ts), so the same content packed by any tool,
+ * in any order, at any time, by any user gives the same bytes:
+ * - members sorted by path in byte order (`find | LC_ALL=C sort`: a directory before its
+ *   contents); a hard link still follows its target: the first name in the new order carries the
+ *   data and the other names link to it;
+ * - mtime = T (clamped with --clamp-timestamp), 0 when T is unset; owner root:0 / root:0 (or
+ *   --tar-owner / --tar-group); modes, link targets, device numbers kept;
+ * - pax: atime, ctime, dev/ino/nlink, creation time and charset records dropped; path, linkpath,
+ *   size, uid/gid/uname/gname, mtime folded into the header; the rest (xattrs, ACLs, ...) kept,
+ *   sorted by key;
+ * - members are normalized with their own handlers (a .gz, .jar, .png, .mo or nested tar) and
+ *   sizes and checksums rewritten to match.
+ * Compressed input is decompressed to an unlinked scratch file, normalized, and recompressed with
+ * fixed settings (src/compress.ts); if the tar itself is unchanged the compressed bytes are kept
+ * (a gzip header still gets the gzip normalizer's treatment).
+ * Left unchanged, with a warning: archives with sparse, multi-volume or incremental members.
+ * Errors: bad header checksum, truncation, a missing end-of-archive marker, corrupt compression.
+ */
+import * as zlib from 'node:zlib';
+import { createHash } from 'node:crypto';
+import type { Handler, HandlerContext } from '../../src/kit/handler.js';
+import { HEAD_SIZE, RangeSource, forEachChunk, readExactSync, type Sink, type Source } from '../../src/kit/io.js';
+import { FormatError } from '../../src/kit/errors.js';
+import { ScratchFile, normalizeMember } from '../../src/kit/scratch-file.js';
+import { compress, compressionOf, decompress, decompressHead } from './compression.js';
+import { BLOCK, RECORD, cstring, formatPax, gnuHeader, isZeroBlock, looksLikeTar, padding, parseHeader, parsePax, paxNumber, type PaxRecord } from './header.js';
+import { gzip } from '../gzip.js';
+
+/** pax records that only carry the moment or the machine, or that the header now holds. */
+const DROPPED_PAX = new Set([
+  'atime', 'ctime', 'mtime', 'uid', 'gid', 'uname', 'gname', 'size', 'path', 'linkpath', 'charset', 'hdrcharset',
+  'SCHILY.dev', 'SCHILY.ino', 'SCHILY.nlink', 'LIBARCHIVE.creationtime',
+]);
+const REGULAR = new Set(['0', '\0', '7']);
+const KNOWN_TYPES = new Set(['1', '2', '3', '4', '5', '6']);
+
+export interface TarEntry {
+  name: string;
+  type: string;
+  mode: number;
+  mtime: number;
+  size: number;
+  dataOffset: number;
+  linkname: string;
+  devmajor: number;
+  devminor: number;
+  pax: PaxRecord[];
+  /** Set on hard-link entries whose target is in the archive: the entry holding the data. */
+  root?: TarEntry;
+  /** The normalized body, when it differs from the input (offset into the scratch file). */
+  body?: { offset: number; size: number };
+}
+
+export interface TarIndex {
+  entries: TarEntry[];
+  globals: PaxRecord[];
+  /** Why the archive cannot be normalized (it is then left unchanged with a warning). */
+  unsupported?: string;
+}
+
+/** Hooks for .deb: replace a member's content, and hear about members whose content changed. */
+export interface TarHooks {
+  content?(name: string, original: () => Buffer): Buffer | undefined;
+  changed?(name: string, md5: string): void;
+}
+
+/** A path without trailing slashes: the sort key (`./` is `.`, `/` is empty). */
+const stripSlash = (name: string) => name.replace(/\/+$/, '');
+
+/** Read every header of a tar (no member data). */
+export function indexTar(src: Source): TarIndex {
+  const entries: TarEntry[] = [];
+  const globals = new Map<string, string>();
+  let longName: string | undefined;
+  let longLink: string | undefined;
+  let local: PaxRecord[] = [];
+  let pos = 0;
+  for (;;) {
+    if (pos >= src.size) throw new FormatError('truncated tar archive: no end-of-archive marker', pos);
+    const block = readExactSync(src, pos, BLOCK, 'tar header');
+    if (isZeroBlock(block)) break;
+    const h = parseHeader(block, pos);
+    const dataOffset = pos + BLOCK;
+    const readData = (size: number, what: string) => readExactSync(src, dataOffset, size, what);
+    let size = h.size;
+    if (h.type === 'L' || h.type === 'K') {
+      const v = cstring(readData(h.size, 'GNU long name'));
+      if (h.type === 'L') longName = v;
+      else longLink = v;
+    } else if (h.type === 'x' || h.type === 'X') {
+      local.push(...parsePax(readData(h.size, 'pax extended header'), pos));
+    } else if (h.type === 'g') {
+      for (const [k, v] of parsePax(readData(h.size, 'pax global header'), pos)) {
+        if (v === '') globals.delete(k);
+        else globals.set(k, v);
+      }
+    } else if (REGULAR.has(h.type) || KNOWN_TYPES.has(h.type)) {
+      const eff = new Map(globals);
+      for (const [k, v] of local) eff.set(k, v);
+      if ([...eff.keys()].some((k) => k.startsWith('GNU.sparse.'))) return { entries, globals: [], unsupported: 'sparse members' };
+      let name = longName ?? eff.get('path') ?? h.name;
+      const linkname = longLink ?? eff.get('linkpath') ?? h.linkname;
+      let type = REGULAR.has(h.type) ? '0' : h.type;
+      if (type === '0' && h.type === '\0' && name.endsWith('/')) type = '5'; // v7 directory
+      if (type === '5' && !name.endsWith('/')) name += '/';
+      if (type === '0' && eff.has('size')) size = paxNumber(eff.get('size')!);
+      if (type !== '0') size = 0; // only regular files carry data (python's and dpkg's reading)
+      entries.push({
+        name,
+        type,
+        mode: h.mode & 0o7777,
+        mtime: eff.has('mtime') ? paxNumber(eff.get('mtime')!) : h.mtime,
+        size,
+        dataOffset,
+        linkname: type === '1' || type === '2' ? linkname : '',
+        devmajor: h.devmajor,
+        devminor: h.devminor,
+        pax: local.filter(([k]) => !DROPPED_PAX.has(k)).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)),
+      });
+      longName = longLink = undefined;
+      local = [];
+    } else {
+      const what = { S: 'sparse members', M: 'multi-volume members', V: 'a volume label', D: 'incremental (dumpdir) members', N: 'old GNU long-name members' }[h.type];
+      return { entries, globals: [], unsupported: what ?? `members of unknown type ${JSON.stringify(h.type)}` };
+    }
+    pos = dataOffset + size + padding(size);
+    if (pos > src.size) throw new FormatError(`truncated tar archive: member data ends past the end of the input`, dataOffset);
+  }
+  const kept = [...globals].filter(([k]) => !DROPPED_PAX.has(k)).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return { entries, globals: kept };
+}
+
+/** Sort by path and resolve hard links: the members in output order, each link group
+ *  rewritten so that the first of its names in the new order carries the data. */
+export function canonicalOrder(entries: readonly TarEntry[]): TarEntry[] {
+  const lastByName = new Map<string, TarEntry>();
+  const roots = new Set<TarEntry>();
+  for (const e of entries) {
+    if (e.type === '1') {
+      const target = lastByName.get(stripSlash(e.linkname));
+      if (target) {
+        e.root = target.root ?? target;
+        roots.add(e.root);
+      }
+    }
+    lastByName.set(stripSlash(e.name), e);
+  }
+  const keyed = entries.map((e, i) => ({ e, i, key: stripSlash(e.name) }));
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.i - b.i));
+  const carrierName = new Map<TarEntry, string>();
+  return keyed.map(({ e }) => {
+    const root = e.root ?? (roots.has(e) ? e : undefined);
+    if (!root) return e;
+    const first = carrierName.get(root);
+    if (first === undefined) {
+      carrierName.set(root, e.name);
+      return e === root ? e : { ...root, name: e.name, root: undefined };
+    }
+    return { ...root, name: e.name, type: '1', linkname: first, size: 0, pax: [], devmajor: 0, devminor: 0, root: undefined };
+  });
+}
+
+/** A sink that only decides whether the output equals the input, without holding it: each piece
+ *  is compared with the input at the same position, until the first difference. */
+class Comparer implements Sink {
+  pos = 0;
+  same = true;
+  constructor(private readonly src: Source) {}
+  async write(data: Uint8Array): Promise<void> {
+    if (this.same && Buffer.compare(this.src.readSync(this.pos, data.length), data) !== 0) this.same = false;
+    this.pos += data.length;
+  }
+  async copyFrom(src: Source, offset: number, length: number): Promise<void> {
+    if (src !== this.src || offset !== this.pos) this.same = false;
+    this.pos += length;
+  }
+  get identical(): boolean {
+    return this.same && this.pos === this.src.size;
+  }
+}
+
+const ZEROS = Buffer.alloc(RECORD);
+
+/** A normalized tar, ready to be compared with its input or written. */
+export class TarPlan {
+  private scratch: ScratchFile | undefined;
+
+  constructor(
+    private readonly src: Source,
+    private readonly members: TarEntry[],
+    private readonly globals: PaxRecord[],
+    private readonly ctx: HandlerContext,
+  ) {}
+
+  private privateHeader(name: string, type: string, size: number): Buffer {
+    return gnuHeader({ name, type, size, mode: 0o644, uid: 0, gid: 0, mtime: 0, linkname: '', uname: 'root', gname: 'root' });
+  }
+
+  /** Normalize member bodies with their own handlers (and .deb's hooks). */
+  async normalizeMembers(hooks: TarHooks = {}): Promise<void> {
+    // Loaded here, not at the top: the registry imports this module.
+    const [{ detect }, { HANDLERS }] = await Promise.all([import('../../src/app/detect.js'), import('../../src/app/registry.js')]);
+    const candidates = HANDLERS.filter((h) => this.ctx.options.enabled.has(h.name));
+    const digests = new Map<string, string>();
+    for (const m of this.members) {
+      if (m.type !== '0') continue;
+      const replacement = hooks.content?.(m.name, () => readExactSync(this.src, m.dataOffset, m.size, 'tar member'));
+      if (replacement) {
+        this.scratch ??= new ScratchFile();
+        m.body = { offset: this.scratch.append(replacement), size: replacement.length };
+      } else if (m.size > 0 && candidates.some((h) => h.matchName(m.name))) {
+        // Detect from the member's first bytes; read it whole only if a handler takes it.
+        const inPlace = new RangeSource(this.src, m.dataOffset, m.size);
+        const found = await detect(m.name, Object.assign(inPlace, { head: inPlace.readSync(0, HEAD_SIZE) }), this.ctx.options.enabled, candidates);
+        if (!found) continue;
+        this.scratch ??= new ScratchFile();
+        m.body = await normalizeMember(this.scratch, this.src, m.dataOffset, m.size, { ...this.ctx, name: `${this.ctx.name}:${m.name}` }, (member, sink, ctx) => found.handler.normalize(member, sink, ctx));
+      }
+      if (m.body && hooks.changed) {
+        const hash = createHash('md5');
+        await forEachChunk(this.scratch!.source(), m.body.offset, m.body.size, (chunk) => void hash.update(chunk));
+        digests.set(m.name, hash.digest('hex'));
+      }
+    }
+    // Every name of a changed file gets its new digest, hard links included.
+    if (hooks.changed) {
+      for (const m of this.members) {
+        const digest = digests.get(m.type === '1' ? m.linkname : m.name);
+        if (digest) hooks.changed(m.name, digest);
+      }
+    }
+  }
+
+  private async emit(out: Sink): Promise<void> {
+    const { options } = this.ctx;
+    const T = options.timestamp;
+    const owner = options.tarOwner ?? { name: 'root', id: 0 };
+    const group = options.tarGroup ?? { name: 'root', id: 0 };
+    const bodies = this.scratch?.source();
+    let pos = 0; // bytes written, for the final record padding
+    const put = async (data: Buffer) => {
+      await out.write(data);
+      pos += data.length;
+    };
+    const copy = async (src: Source, offset: number, length: number) => {
+      await out.copyFrom(src, offset, length);
+      pos += length;
+    };
+    const extension = async (name: string, type: string, data: Buffer) => {
+      await put(this.privateHeader(name, type, data.length));
+      await put(data);
+      await put(ZEROS.subarray(0, padding(data.length)));
+    };
+    if (this.globals.length) await extension('pax_global_header', 'g', formatPax(this.globals));
+    for (const m of this.members) {
+      const size = m.body ? m.body.size : m.size;
+      if (m.pax.length) await extension('././@PaxHeader', 'x', formatPax(m.pax));
+      if (m.linkname.length > 100) await extension('././@LongLink', 'K', Buffer.from(m.linkname + '\0', 'latin1'));
+      if (m.name.length > 100) await extension('././@LongLink', 'L', Buffer.from(m.name + '\0', 'latin1'));
+      const mtime = T === undefined ? 0 : options.clamp ? Math.min(m.mtime, T) : T;
+      const header = { name: m.name, type: m.type, mode: m.mode, uid: owner.id, gid: group.id, size, mtime, linkname: m.linkname };
+      await put(gnuHeader({ ...header, uname: owner.name, gname: group.name, devmajor: m.devmajor, devminor: m.devminor }));
+      if (size > 0) {
+        if (m.body) await copy(bodies!, m.body.offset, size);
+        else await copy(this.src, m.dataOffset, size);
+        await put(ZEROS.subarray(0, padding(size)));
+      }
+    }
+    // End of archive: two zero blocks, then zeros up to a whole record (as GNU tar and python).
+    await put(ZEROS.subarray(0, 2 * BLOCK));
+    await put(ZEROS.subarray(0, (RECORD - (pos % RECORD)) % RECORD));
+  }
+
+  /** Does the normalized archive differ from the input? */
+  async changed(): Promise<boolean> {
+    const cmp = new Comparer(this.src);
+    await this.emit(cmp);
+    return !cmp.identical;
+  }
+
+  write(sink: Sink): Promise<void> {
+    return this.emit(sink);
+  }
+
+  dispose(): void {
+    this.scratch?.close();
+  }
+}
+
+/** Index, order and normalize a tar; undefined (after a warning) when it cannot be handled. */
+export async function planTar(src: Source, ctx: HandlerContext, hooks?: TarHooks): Promise<TarPlan | undefined> {
+  const index = indexTar(src);
+  if (index.unsupported) {
+    ctx.warn(`${ctx.name}: tar archive with ${index.unsupported} is not supported; left unchanged`);
+    return undefined;
+  }
+  const plan = new TarPlan(src, canonicalOrder(index.entries), index.globals, ctx);
+  try {
+    await plan.normalizeMembers(hooks);
+  } catch (e) {
+    plan.dispose();
+    throw e;
+  }
+  return plan;
+}
+
+/**
+ * Normalize a tar or compressed tar from `src` into `sink`. Shared with the .deb handler, whose
+ * control and data members are tars.
+ */
+export async function normalizeTar(src: Source, sink: Sink, ctx: HandlerContext, hooks?: TarHooks): Promise<boolean> {
+  const kind = compressionOf(src.readSync(0, 8));
+  if (!kind) {
+    const plan = await planTar(src, ctx, hooks);
+    if (!plan) return false;
+    try {
+      if (!(await plan.changed())) return false;
+      await plan.write(sink);
+      return true;
+    } finally {
+      plan.dispose();
+    }
+  }
+  const scratch = new ScratchFile();
+  let plan: TarPlan | undefined;
+  try {
+    await decompress(kind, src, scratch);
+    const tar = scratch.source();
+    if (!looksLikeTar(tar.readSync(0, BLOCK))) throw new FormatError(`not a tar archive inside the ${kind} stream`);
+    plan = await planTar(tar, ctx, hooks);
+    if (!plan) return false;
+    if (!(await plan.changed())) return kind === 'gzip' ? gzip.normalize(src, sink, ctx) : false;
+    if (ctx.options.check) return true; // --check: no need to recompress to know
+    const p = plan;
+    await compress(kind, (input) => p.write(input), sink);
+    return true;
+  } finally {
+    plan?.dispose();
+    scratch.close();
+  }
+}
+
+const TAR_NAME = /\.(?:tar|tar\.gz|tgz|tar\.xz|txz|tar\.bz2|tbz2|tbz|tar\.zst|tzst)$/;
+
+export const tar: Handler = {
+  name: 'tar',
+  defaultEnabled: true,
+  beyondPerl: true,
+  matchName: (path) => TAR_NAME.test(path),
+  detect: (head) => compressionOf(head) !== undefined || looksLikeTar(head),
+
+  /** A compressed file is a tar if its first decompressed block is a tar header. A stream too
+   *  broken to give one block is claimed too, so that normalizing reports the corruption. */
+  async refine(src: Source): Promise<boolean> {
+    const kind = compressionOf(src.readSync(0, 8));
+    if (!kind) return true;
+    let head: { data: Buffer; ok: boolean };
+    if (kind === 'gzip') {
+      // In-process: inflate the start of the stream, tolerating the cut.
+      try {
+        head = { data: zlib.gunzipSync(src.readSync(0, 1 << 16), { finishFlush: zlib.constants.Z_SYNC_FLUSH }), ok: true };
+      } catch {
+        head = { data: Buffer.alloc(0), ok: false };
+      }
+    } else {
+      head = await decompressHead(kind, src, BLOCK);
+    }
+    return head.data.length >= BLOCK ? looksLikeTar(head.data) : !head.ok;
+  },
+
+  normalize: (src, sink, ctx) => normalizeTar(src, sink, ctx),
+};

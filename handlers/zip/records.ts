@@ -1,0 +1,448 @@
+/**
+ * Zip records: reading an archive through its central directory the way Perl's
+ * Archive::Zip 1.68 reads it (which is what the Perl tool's output depends on), plus the shared
+ * rules the zip-family handlers apply: DOS times, extra-field normalization, and the zip
+ * "kinds" file(1) tells apart (which decides whether the Perl tool touches a file at all).
+ *
+ * Record layouts (APPNOTE.TXT): local header 30 bytes, central header 46, EOCD 22, zip64 EOCD
+ * record 56, zip64 locator 20, data descriptor 16 (with signature).
+ */
+import { FormatError } from '../../src/kit/errors.js';
+import { readExactSync, type Source } from '../../src/kit/io.js';
+import { gmtime } from '../../src/kit/time.js';
+
+export const SIG_LOCAL = 0x04034b50;
+export const SIG_CENTRAL = 0x02014b50;
+export const SIG_EOCD = 0x06054b50;
+export const SIG_ZIP64_EOCD = 0x06064b50;
+export const SIG_ZIP64_LOCATOR = 0x07064b50;
+export const SIG_DATA_DESCRIPTOR = 0x08074b50;
+
+export const STORED = 0;
+export const DEFLATED = 8;
+export const FLAG_ENCRYPTED = 0x1;
+export const FLAG_DATA_DESCRIPTOR = 0x8;
+export const FLAG_UTF8 = 0x800;
+export const FA_UNIX = 3;
+
+/** Archive::Zip's earliest representable time: 1980-01-01 12:01:00 UTC. */
+export const SAFE_EPOCH = 315576060;
+
+const EMPTY = Buffer.alloc(0);
+const KNOWN_SIGNATURES = new Set([SIG_CENTRAL, SIG_LOCAL, SIG_EOCD, SIG_DATA_DESCRIPTOR, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR]);
+
+/** Fields that local headers and central directory records share. */
+export interface HeaderFields {
+  versionNeeded: number;
+  bitFlag: number;
+  method: number;
+  lastMod: number;
+  crc32: number;
+  compressedSize: number;
+  uncompressedSize: number;
+  /** File name bytes as stored in this header. */
+  name: Buffer;
+  extra: Buffer;
+}
+
+export interface CentralEntry extends HeaderFields {
+  index: number;
+  versionMadeBy: number;
+  fileAttributeFormat: number;
+  comment: Buffer;
+  internalAttrs: number;
+  externalAttrs: number;
+  localHeaderOffset: number;
+}
+
+export interface ZipArchive {
+  entries: CentralEntry[];
+  comment: Buffer;
+  /** Bytes before the archive proper (a prefix such as a shebang or junk), as Archive::Zip
+   *  computes it: where the central directory is minus where the EOCD says it is. */
+  eocdOffset: number;
+  /** The archive has a zip64 end-of-central-directory record. */
+  zip64: boolean;
+  /** Offset of the first central directory header. */
+  centralStart: number;
+  /** Version made by / needed from the zip64 EOCD record (0 when there is none). */
+  zip64VersionMadeBy: number;
+  zip64VersionNeeded: number;
+}
+
+export interface LocalHeader extends HeaderFields {
+  offset: number;
+  dataOffset: number;
+  /** A zip64 extended-information field was found (and removed) in a zip64 archive. */
+  zip64: boolean;
+}
+
+const fail = (what: string, offset?: number): never => {
+  throw new FormatError(`Reading ZIP archive failed: ${what}`, offset);
+};
+
+function u64(buf: Buffer, off: number): number {
+  const v = buf.readBigUInt64LE(off);
+  if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail('zip64 value too large', off);
+  return Number(v);
+}
+
+/** Archive::Zip's _findEndOfCentralDirectory: the last EOCD signature within the final
+ *  32 KiB, searched in growing 512-byte steps from the end. */
+function findEocd(src: Source): number {
+  if (src.size < 22) fail('file is too short');
+  let seek = 0;
+  for (;;) {
+    seek = Math.min(seek + 512, src.size);
+    const data = src.readSync(src.size - seek, seek);
+    const pos = data.lastIndexOf('PK\x05\x06', undefined, 'latin1');
+    if (pos >= 0) return src.size - seek + pos;
+    if (seek === src.size || seek >= 32768) fail("can't find EOCD signature");
+  }
+}
+
+/** Pull the zip64 extended information (0x0001) out of an extra field, as Archive::Zip does
+ *  for archives with a zip64 EOCD: returns the field without it and the 64-bit values. */
+export function extractZip64(extra: Buffer, fields: number[], central: boolean): { extra: Buffer; values: number[]; found: boolean } {
+  const kept: Buffer[] = [];
+  let zip64Data: Buffer | undefined;
+  let rest = extra;
+  while (rest.length >= 4) {
+    const id = rest.readUInt16LE(0);
+    const size = rest.readUInt16LE(2);
+    if (rest.length < 4 + size) fail('invalid extra field (bad data)');
+    if (id !== 0x0001) kept.push(rest.subarray(0, 4 + size));
+    else zip64Data = rest.subarray(4, 4 + size);
+    rest = rest.subarray(4 + size);
+  }
+  if (rest.length !== 0) fail('invalid extra field (bad header ID or data size)');
+  const values = [...fields];
+  const found = zip64Data !== undefined;
+  if (zip64Data) {
+    const len = zip64Data.length;
+    let want: boolean[];
+    // Archive::Zip's tolerance for writers that always store the full set of fields.
+    if (!central && len === 16) want = [true, true, false, false];
+    else if (!central && (len === 24 || len === 28)) want = [true, true, true, len === 28];
+    else if (central && len === 24) want = [true, true, true, false];
+    else if (central && len === 28) want = [true, true, true, true];
+    else want = [values[0] === 0xffffffff, values[1] === 0xffffffff, values[2] === 0xffffffff, values[3] === 0xffff];
+    let expected = 0;
+    want.forEach((w, i) => w && (expected += i === 3 ? 4 : 8));
+    if (expected !== len) fail('invalid zip64 extended information extra field');
+    let p = 0;
+    want.forEach((w, i) => {
+      if (!w) return;
+      if (i === 3) {
+        values[3] = zip64Data!.readUInt32LE(p);
+        p += 4;
+      } else {
+        values[i] = u64(zip64Data!, p);
+        p += 8;
+      }
+    });
+  }
+  return { extra: Buffer.concat(kept), values, found };
+}
+
+/** Read the central directory (Archive::Zip's readFromFileHandle). */
+export function readZip(src: Source): ZipArchive {
+  let eocdPos = findEocd(src);
+  let zip64 = false;
+  let cdSize = 0;
+  let cdOffset = 0;
+  let zip64VersionMadeBy = 0;
+  let zip64VersionNeeded = 0;
+  // A zip64 locator right before the EOCD, pointing at a consistent zip64 record.
+  if (eocdPos >= 20 + 4 - 4 && eocdPos - 20 >= 0) {
+    const locPos = eocdPos - 20;
+    const loc = src.readSync(locPos, 20);
+    if (loc.length === 20 && loc.readUInt32LE(0) === SIG_ZIP64_LOCATOR) {
+      const recPos = u64(loc, 8);
+      if (recPos <= locPos - 56) {
+        const rec = src.readSync(recPos, 56);
+        if (rec.length === 56 && rec.readUInt32LE(0) === SIG_ZIP64_EOCD && recPos + 12 + u64(rec, 4) === locPos) {
+          zip64 = true;
+          zip64VersionMadeBy = rec.readUInt16LE(12);
+          zip64VersionNeeded = rec.readUInt16LE(14);
+          cdSize = u64(rec, 40);
+          cdOffset = u64(rec, 48);
+        }
+      }
+    }
+  }
+  const eocd = readExactSync(src, eocdPos, 22, 'end of central directory');
+  const commentLength = eocd.readUInt16LE(20);
+  if (!zip64) {
+    const marks = [eocd.readUInt16LE(4), eocd.readUInt16LE(6), eocd.readUInt16LE(8), eocd.readUInt16LE(10)];
+    cdSize = eocd.readUInt32LE(12);
+    cdOffset = eocd.readUInt32LE(16);
+    if (marks.includes(0xffff) || cdSize === 0xffffffff || cdOffset === 0xffffffff) fail('unexpected zip64 marker values in EOCD');
+  }
+  const comment = commentLength ? readExactSync(src, eocdPos + 22, commentLength, 'zipfile comment') : Buffer.alloc(0);
+  if (zip64) {
+    // Archive::Zip then works from the zip64 record's position.
+    const locPos = eocdPos - 20;
+    const loc = src.readSync(locPos, 20);
+    eocdPos = u64(loc, 8);
+  }
+  const centralStart = eocdPos - cdSize;
+  if (centralStart < 0) fail('central directory starts before the file');
+  const eocdOffset = centralStart - cdOffset;
+
+  const entries: CentralEntry[] = [];
+  // The whole central directory (plus the record that ends it) in one read.
+  const cd = src.readSync(centralStart, eocdPos + 4 - centralStart);
+  const empty = cd.subarray(0, 0);
+  let p = 0;
+  for (;;) {
+    if (p + 4 > cd.length) fail('reading header signature', centralStart + p);
+    const sig = cd.readUInt32LE(p);
+    if (!KNOWN_SIGNATURES.has(sig)) fail(`bad signature: 0x${sig.toString(16).padStart(8, '0')} at offset ${centralStart + p}`);
+    if (sig === (zip64 ? SIG_ZIP64_EOCD : SIG_EOCD)) break;
+    if (p + 46 > cd.length) fail('reading central dir header', centralStart + p);
+    const nameLen = cd.readUInt16LE(p + 28);
+    const extraLen = cd.readUInt16LE(p + 30);
+    const commentLen = cd.readUInt16LE(p + 32);
+    const v = p + 46;
+    if (v + nameLen + extraLen + commentLen > cd.length) fail('reading central dir header', centralStart + p);
+    // Sources never reuse the buffers they return, so views are safe to keep.
+    let extra: Buffer = extraLen ? cd.subarray(v + nameLen, v + nameLen + extraLen) : empty;
+    let usize = cd.readUInt32LE(p + 24);
+    let csize = cd.readUInt32LE(p + 20);
+    let offset = cd.readUInt32LE(p + 42);
+    if (zip64 && extraLen) {
+      const r = extractZip64(extra, [usize, csize, offset, cd.readUInt16LE(p + 34)], true);
+      extra = r.extra;
+      [usize, csize, offset] = r.values;
+    }
+    const method = cd.readUInt16LE(p + 10);
+    if (usize !== csize && method === STORED) usize = csize;
+    entries.push({
+      index: entries.length,
+      versionMadeBy: cd[p + 4],
+      fileAttributeFormat: cd[p + 5],
+      versionNeeded: cd.readUInt16LE(p + 6),
+      bitFlag: cd.readUInt16LE(p + 8),
+      method,
+      lastMod: cd.readUInt32LE(p + 12),
+      crc32: cd.readUInt32LE(p + 16),
+      compressedSize: csize,
+      uncompressedSize: usize,
+      name: cd.subarray(v, v + nameLen),
+      extra,
+      comment: commentLen ? cd.subarray(v + nameLen + extraLen, v + nameLen + extraLen + commentLen) : empty,
+      internalAttrs: cd.readUInt16LE(p + 36),
+      externalAttrs: cd.readUInt32LE(p + 38),
+      localHeaderOffset: offset,
+    });
+    p = v + nameLen + extraLen + commentLen;
+  }
+  return { entries, comment, eocdOffset, zip64, centralStart, zip64VersionMadeBy, zip64VersionNeeded };
+}
+
+/** Read an entry's local header (Archive::Zip's _seekToLocalHeader, which retries at the
+ *  offset shifted by the archive's prefix). */
+export function readLocalHeader(src: Source, zip: ZipArchive, e: CentralEntry): LocalHeader {
+  let offset = e.localHeaderOffset;
+  let h = src.readSync(offset, 30 + e.name.length + 64);
+  if (!(h.length >= 30 && h.readUInt32LE(0) === SIG_LOCAL)) {
+    const retry = zip.eocdOffset ? src.readSync(offset + zip.eocdOffset, 30 + e.name.length + 64) : undefined;
+    if (retry && retry.length >= 30 && retry.readUInt32LE(0) === SIG_LOCAL) {
+      offset += zip.eocdOffset;
+      h = retry;
+    } else fail(`no local header for ${e.name.toString('latin1')}`, offset);
+  }
+  const nameLen = h.readUInt16LE(26);
+  const extraLen = h.readUInt16LE(28);
+  let vars = h;
+  let v = 30;
+  if (h.length < 30 + nameLen + extraLen) {
+    vars = src.readSync(offset + 30, nameLen + extraLen);
+    v = 0;
+    if (vars.length < nameLen + extraLen) fail('reading local file header', offset);
+  }
+  let extra: Buffer = extraLen ? vars.subarray(v + nameLen, v + nameLen + extraLen) : EMPTY;
+  let usize = h.readUInt32LE(22);
+  let csize = h.readUInt32LE(18);
+  let zip64 = false;
+  if (zip.zip64 && extraLen) {
+    const r = extractZip64(extra, [usize, csize], false);
+    extra = r.extra;
+    [usize, csize] = r.values;
+    zip64 = r.found;
+  }
+  return {
+    offset,
+    versionNeeded: h.readUInt16LE(4),
+    bitFlag: h.readUInt16LE(6),
+    method: h.readUInt16LE(8),
+    lastMod: h.readUInt32LE(10),
+    crc32: h.readUInt32LE(14),
+    compressedSize: csize,
+    uncompressedSize: usize,
+    name: vars.subarray(v, v + nameLen),
+    extra,
+    dataOffset: offset + 30 + nameLen + extraLen,
+    zip64,
+  };
+}
+
+/** Archive::Zip's _readDataDescriptor: crc, compressed and uncompressed size after the data,
+ *  with or without the optional signature. */
+export function readDataDescriptor(src: Source, at: number, zip64: boolean, crcBefore: number): { crc32: number; compressedSize: number; uncompressedSize: number } {
+  const sig = readExactSync(src, at, 4, 'data descriptor');
+  const s = sig.readUInt32LE(0);
+  const size = zip64 ? 20 : 12;
+  if (s === SIG_DATA_DESCRIPTOR && s !== crcBefore) {
+    const d = readExactSync(src, at + 4, size, 'data descriptor');
+    return zip64 ? { crc32: d.readUInt32LE(0), compressedSize: u64(d, 4), uncompressedSize: u64(d, 12) } : { crc32: d.readUInt32LE(0), compressedSize: d.readUInt32LE(4), uncompressedSize: d.readUInt32LE(8) };
+  }
+  const d = readExactSync(src, at + 4, size - 4, 'data descriptor');
+  return zip64 ? { crc32: s, compressedSize: u64(d, 0), uncompressedSize: u64(d, 8) } : { crc32: s, compressedSize: d.readUInt32LE(0), uncompressedSize: d.readUInt32LE(4) };
+}
+
+/** Archive::Zip's floor inside _unixToDosTime: `$safe_epoch = 31.686060` (seconds, sic). The
+ *  1980 floor is applied by the zip normalizer before; only `.clj`'s T-1 can go below it. */
+const ARCHIVE_ZIP_FLOOR = 31.68606;
+
+/** Archive::Zip's _unixToDosTime (in UTC). Out-of-range years wrap into the high bits exactly
+ *  as Perl's unsigned sum does (the result is the low 32 bits). */
+let lastDos: [number, number] | undefined;
+export function dosTime(seconds: number): number {
+  if (lastDos && lastDos[0] === seconds) return lastDos[1]; // every member usually gets the same T
+  const dos = computeDosTime(seconds);
+  lastDos = [seconds, dos];
+  return dos;
+}
+
+function computeDosTime(seconds: number): number {
+  let t = seconds;
+  if (!t || t < ARCHIVE_ZIP_FLOOR) t = Math.trunc(ARCHIVE_ZIP_FLOOR);
+  const g = gmtime(t);
+  const dt = (g.second >> 1) + (g.minute << 5) + (g.hour << 11) + g.day * 2 ** 16 + g.month * 2 ** 21 + (g.year - 1980) * 2 ** 25;
+  return ((dt % 2 ** 32) + 2 ** 32) % 2 ** 32;
+}
+
+/**
+ * strip-nondeterminism's normalize_extra_fields, byte for byte, quirks included:
+ *  - 0x5455 (extended timestamp): keep id, length and flags; one time per 4 bytes after the
+ *    flags, each set to `time` (the floored canonical time);
+ *  - 0x000a (NTFS): tag 1 of size 24 gets mtime, atime and ctime = T (unset: 0) in 100 ns
+ *    units since 1601;
+ *  - 0x7875 (Info-ZIP Unix, version 1): uid and gid zeroed, widths kept;
+ *  - others copied; an unknown field running past the end makes the whole field invalid.
+ * Returns undefined (after a warning) where Perl's returns undef: the field is then written
+ * empty.
+ */
+export function normalizeExtraField(field: Buffer, time: number, rawTimestamp: number | undefined, warn: (m: string) => void): Buffer | undefined {
+  const out: Buffer[] = [];
+  const sub = (start: number, len: number) => field.subarray(Math.min(start, field.length), Math.min(start + len, field.length));
+  const byte = (at: number) => (at < field.length ? field[at] : 0);
+  const u32 = (v: number) => {
+    const b = Buffer.alloc(4);
+    b.writeUInt32LE(((v % 2 ** 32) + 2 ** 32) % 2 ** 32);
+    return b;
+  };
+  let pos = 0;
+  for (;;) {
+    const remaining = field.length - pos;
+    if (remaining < 2) break; // unpack("vv") yields nothing: the loop ends
+    const id = field.readUInt16LE(pos);
+    const len = remaining >= 4 ? field.readUInt16LE(pos + 2) : undefined;
+    if (id === 0x5455) {
+      out.push(sub(pos, 5));
+      for (let i = 1; i < (len ?? 0); i += 4) out.push(u32(time));
+    } else if (id === 0x000a) {
+      out.push(sub(pos, 8));
+      for (let i = 8; i < (len ?? 0); ) {
+        if (pos + i + 4 > field.length) {
+          // Perl would loop forever here (its tag size is undefined); refuse instead.
+          throw new FormatError('invalid NTFS extra field: tag header past the end of the field');
+        }
+        const tag = field.readUInt16LE(pos + i);
+        const tagSize = field.readUInt16LE(pos + i + 2);
+        out.push(sub(pos + i, 4));
+        if (tag === 0x0001 && tagSize === 24) {
+          const ts = BigInt((rawTimestamp ?? 0) + 11644473600) * 10000000n;
+          const low = Number(((ts % 2n ** 32n) + 2n ** 32n) % 2n ** 32n);
+          const high = Math.trunc(Number(ts) / 2 ** 32);
+          const t = Buffer.alloc(8);
+          t.writeUInt32LE(low, 0);
+          t.writeUInt32LE(((high % 2 ** 32) + 2 ** 32) % 2 ** 32, 4);
+          out.push(t, t, t);
+        } else {
+          out.push(sub(pos + i, tagSize));
+        }
+        if (tagSize === 0) throw new FormatError('invalid NTFS extra field: zero-sized tag');
+        i += tagSize;
+      }
+    } else if (id === 0x7875) {
+      out.push(sub(pos, 4));
+      if (byte(pos + 4) === 1) {
+        const uidLen = byte(pos + 5);
+        const gidLen = byte(pos + 6 + uidLen);
+        out.push(Buffer.from([1, uidLen]), Buffer.alloc(uidLen), Buffer.from([gidLen]), Buffer.alloc(gidLen));
+      } else {
+        out.push(sub(pos + 4, len ?? 0));
+      }
+    } else {
+      if (len === undefined) {
+        warn('unknown extra field length');
+        return undefined;
+      }
+      if (pos + len >= field.length) {
+        warn(`invalid extra field length (${len})`);
+        return undefined;
+      }
+      out.push(sub(pos, len + 4));
+    }
+    pos += (len ?? 0) + 4;
+  }
+  return Buffer.concat(out);
+}
+
+/**
+ * What file(1) calls a zip-based file, which decides whether the Perl tool normalizes it:
+ * its zip handler wants "Zip archive data" or "EPUB document", its jar handler "Zip archive
+ * data" or "Java archive data". Determined from the first local header, as file(1) does.
+ */
+export type ZipKind = 'zip' | 'jar' | 'epub' | 'apk' | 'other-mimetype' | 'not-zip';
+
+export function zipKind(head: Buffer): ZipKind {
+  if (head.length < 4) return 'not-zip';
+  const sig = head.readUInt32LE(0);
+  if (sig === SIG_EOCD) return head.length >= 22 ? 'zip' : 'not-zip'; // "Zip archive data (empty)"
+  if (head.toString('latin1', 0, 4) === 'PK00' && head.length >= 8 && head.readUInt32LE(4) === SIG_LOCAL) return 'zip';
+  if (sig !== SIG_LOCAL || head.length < 30) return 'not-zip';
+  const nameLen = head.readUInt16LE(26);
+  const extraLen = head.readUInt16LE(28);
+  const name = head.toString('latin1', 30, 30 + nameLen);
+  if (name === 'mimetype') {
+    const data = head.toString('latin1', 30 + nameLen + extraLen, 30 + nameLen + extraLen + 64);
+    return data.startsWith('application/epub+zip') ? 'epub' : 'other-mimetype';
+  }
+  if (name === 'META-INF/' && extraLen >= 4 && head.length >= 30 + nameLen + 4 && head.readUInt16LE(30 + nameLen) === 0xcafe) return 'jar';
+  if (name === 'AndroidManifest.xml' || name === 'classes.dex' || name === 'resources.arsc') return 'apk';
+  return 'zip';
+}
+
+/** The name Archive::Zip reports for an entry: UTF-8-flagged names are decoded. Returned as
+ *  a string of code points (latin1 for unflagged names) so that sorting compares as Perl's
+ *  `cmp` does. */
+export function perlName(name: Buffer, bitFlag: number): string {
+  return bitFlag & FLAG_UTF8 ? new TextDecoder('utf-8').decode(name) : name.toString('latin1');
+}
+
+/** The bytes Archive::Zip writes for a name it holds as `perlName`. */
+export function perlNameBytes(name: string, bitFlag: number): Buffer {
+  return bitFlag & FLAG_UTF8 ? Buffer.from(name, 'utf8') : Buffer.from(name, 'latin1');
+}
+
+/** A string whose JavaScript (UTF-16 code unit) order is Perl's `cmp` order (code points) of
+ *  `name`: the name itself, unless it holds characters beyond the BMP, whose surrogate pairs
+ *  would sort below U+E000..U+FFFF; then its UTF-8 bytes as latin1 (UTF-8 keeps code point
+ *  order). */
+export function perlSortKey(name: string): string {
+  return /[\ud800-\udfff]/.test(name) ? Buffer.from(name, 'utf8').toString('latin1') : name;
+}

@@ -1,0 +1,112 @@
+/**
+ * The per-file pipeline: stat, open, detect (or use the forced -t handler), run the handler
+ * from a FileSource into a temporary-file sink, and replace the file only if the handler
+ * reports a change. Every outcome is returned as a FileReport; nothing here prints.
+ */
+import * as fs from 'node:fs';
+import { FileSource, DiscardSink, type Sink } from '../kit/io.js';
+import type { Handler, HandlerContext } from '../kit/handler.js';
+import type { NormalizeOptions } from '../kit/options.js';
+import { detect } from './detect.js';
+import { TempFileSink } from './writer.js';
+import { FormatError } from '../kit/errors.js';
+
+export interface RunOptions extends NormalizeOptions {
+  /** -t: use this handler for every file, without detection. */
+  readonly forced?: Handler;
+}
+
+export interface FileReport {
+  path: string;
+  /** The handler that processed (or would have processed) the file. */
+  handler?: string;
+  /** Why the file was not processed, if it was not. */
+  skipped?: 'disabled' | 'no-handler' | 'not-a-file' | 'hard-link' | 'unwritable';
+  /** For skipped 'hard-link': the name that was processed for this inode. */
+  linkOf?: string;
+  changed: boolean;
+  warnings: string[];
+  /** Verbose diagnostics from the handler. */
+  info: string[];
+  error?: string;
+  /** Exit status this file calls for (0 when fine). */
+  exitCode: number;
+}
+
+function describe(e: unknown): string {
+  if (e instanceof FormatError) return e.message;
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err.code === 'string' && err.syscall) return `${err.syscall} failed: ${err.code} (${err.message.replace(/^[A-Z]+: /, '')})`;
+  return err instanceof Error ? err.message : String(e);
+}
+
+export async function normalizeFile(path: string, options: RunOptions): Promise<FileReport> {
+  const report: FileReport = { path, changed: false, warnings: [], info: [], exitCode: 0 };
+  let st: fs.Stats;
+  let target = path;
+  try {
+    // One lstat serves the symlink check, the file-type check and, at commit, the attributes.
+    st = fs.lstatSync(path);
+    if (st.isSymbolicLink()) {
+      // Symlinks given on the command line are followed: the file they point to is replaced.
+      target = fs.realpathSync(path);
+      st = fs.statSync(target);
+    }
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
+      report.error = 'Does not exist';
+      report.exitCode = 2;
+    } else {
+      report.error = describe(e);
+      report.exitCode = 255;
+    }
+    return report;
+  }
+  if (!st.isFile()) {
+    report.skipped = 'not-a-file';
+    return report;
+  }
+
+  let src: FileSource | undefined;
+  let sink: (Sink & { commit?: () => Promise<void>; abort?: () => void }) | undefined;
+  try {
+    src = await FileSource.open(path);
+    let handler = options.forced;
+    if (!handler) {
+      const found = await detect(path, src, options.enabled);
+      if (!found) {
+        report.skipped = 'no-handler';
+        return report;
+      }
+      report.handler = found.handler.name;
+      if (!found.enabled) {
+        report.skipped = 'disabled';
+        return report;
+      }
+      handler = found.handler;
+    }
+    report.handler = handler.name;
+    // One read for the whole file beats many small ones; large files keep streaming.
+    src.preload();
+    const ctx: HandlerContext = {
+      options,
+      name: path,
+      warn: (m) => report.warnings.push(m),
+      info: (m) => report.info.push(m),
+    };
+    sink = options.check ? new DiscardSink() : new TempFileSink(target, st);
+    const changed = await handler.normalize(src, sink, ctx);
+    await src.close();
+    src = undefined;
+    if (changed) await sink.commit?.();
+    else sink.abort?.();
+    report.changed = changed;
+  } catch (e) {
+    sink?.abort?.();
+    report.error = describe(e);
+    report.exitCode = 255;
+  } finally {
+    await src?.close();
+  }
+  return report;
+}
