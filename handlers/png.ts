@@ -83,14 +83,14 @@ export const png: Handler = {
     let sawEnd = false;
     while (pos < src.size) {
       if (src.size - pos < 8) {
-        ctx.warn(`${ctx.name}: truncated chunk header at offset ${pos}; file left unchanged`);
+        ctx.keep(`${ctx.name}: truncated chunk header at offset ${pos}; file left unchanged`);
         return false;
       }
       const header = await readExact(src, pos, 8, 'chunk header');
       const total = header.readUInt32BE(0) + 4; // data plus CRC
       const type = header.toString('latin1', 4, 8);
       if (pos + 8 + total > src.size) {
-        ctx.warn(`${ctx.name}: invalid length in '${type}' header; file left unchanged`);
+        ctx.keep(`${ctx.name}: invalid length in '${type}' header; file left unchanged`);
         return false;
       }
       const whole = 8 + total;

@@ -11,42 +11,12 @@
  * Left unchanged, with a warning: signed packages (`_gpg*` members), as the signature would break,
  * and packages with legacy `.lzma` members.
  */
-import { extensionMatcher, type Handler, type HandlerContext } from '../../src/kit/handler.js';
-import { RangeSource, readExactSync, type Sink, type Source } from '../../src/kit/io.js';
+import { extensionMatcher, type Handler, type HandlerContext, type MemberHooks } from '../../src/kit/handler.js';
+import { RangeSource, type Sink, type Source } from '../../src/kit/io.js';
 import { OutputPlan } from '../../src/kit/output-plan.js';
 import { FormatError } from '../../src/kit/errors.js';
 import { ScratchFile } from '../../src/kit/scratch-file.js';
-import { padRight } from '../../src/kit/binary.js';
-import { AR_MAGIC } from './ar.js';
-import { normalizeTar } from '../tar/tar.js';
-
-const HEADER = 60;
-
-interface Member {
-  name: string;
-  mtime: number;
-  offset: number;
-  size: number;
-}
-
-function readMembers(src: Source): Member[] {
-  const members: Member[] = [];
-  let pos = AR_MAGIC.length;
-  while (pos < src.size) {
-    if (src.size - pos === 1 && src.readSync(pos, 1)[0] === 0x0a) break; // a stray final pad byte
-    const hdr = readExactSync(src, pos, HEADER, 'ar member header');
-    if (hdr.toString('latin1', 58, 60) !== '`\n') throw new FormatError('bad ar member header magic', pos);
-    const sizeField = hdr.toString('latin1', 48, 58);
-    if (!/^\d+ *$/.test(sizeField)) throw new FormatError(`bad ar member size ${JSON.stringify(sizeField)}`, pos);
-    const size = Number(sizeField.trim());
-    const name = hdr.toString('latin1', 0, 16).trimEnd().replace(/\/$/, '');
-    if (pos + HEADER + size > src.size) throw new FormatError(`truncated .deb: member ${name} ends past the end of the file`, pos);
-    const mtime = Number(hdr.toString('latin1', 16, 28).trim()) || 0;
-    members.push({ name, mtime, offset: pos + HEADER, size });
-    pos += HEADER + size + (size % 2);
-  }
-  return members;
-}
+import { AR_HEADER, AR_MAGIC, dpkgHeader, readArMembers, type ArMember } from './archive.js';
 
 /** Replace the digests of changed files in an md5sums file; undefined if none applies. */
 export function updateMd5sums(text: Buffer, digests: ReadonlyMap<string, string>): Buffer | undefined {
@@ -67,24 +37,25 @@ export const deb: Handler = {
   name: 'deb',
   defaultEnabled: true,
   beyondPerl: true,
+  files: '*.deb, *.udeb, *.ddeb',
   matchName: extensionMatcher(['deb', 'udeb', 'ddeb']),
   detect: (head) => head.toString('latin1', 0, 8) === AR_MAGIC && head.toString('latin1', 8, 21) === 'debian-binary',
 
   async normalize(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean> {
     if (src.readSync(0, 8).toString('latin1') !== AR_MAGIC) throw new FormatError('not an ar archive');
-    const members = readMembers(src);
+    const members = readArMembers(src, 'dpkg');
     const names = members.map((m) => m.name);
     if (names[0] !== 'debian-binary' || !/^control\.tar/.test(names[1] ?? '') || !names.some((n) => /^data\.tar/.test(n))) {
       throw new FormatError(`not a Debian package: members are ${names.join(', ')}`);
     }
     const lzma = names.find((n) => n.endsWith('.lzma'));
     if (lzma) {
-      ctx.warn(`${ctx.name}: member ${lzma} uses the legacy lzma format, which this tool does not recompress; left unchanged`);
+      ctx.keep(`${ctx.name}: member ${lzma} uses the legacy lzma format, which this tool does not recompress; left unchanged`);
       return false;
     }
     const signature = names.find((n) => n.startsWith('_gpg'));
     if (signature) {
-      ctx.warn(`${ctx.name}: signed package (member ${signature}); left unchanged, as normalizing would break the signature`);
+      ctx.keep(`${ctx.name}: signed package (member ${signature}); left unchanged, as normalizing would break the signature`);
       return false;
     }
 
@@ -92,17 +63,18 @@ export const deb: Handler = {
     try {
       // data.tar first: its changed files' digests go into control.tar's md5sums.
       const digests = new Map<string, string>();
-      const outputs = new Map<Member, { offset: number; size: number }>();
+      const outputs = new Map<ArMember, { offset: number; size: number }>();
       const order = [...members.filter((m) => m.name.startsWith('data.tar')), ...members.filter((m) => m.name.startsWith('control.tar'))];
       for (const m of order) {
         const start = scratch.size;
         const isControl = m.name.startsWith('control.tar');
-        const hooks = isControl
-          ? { content: (n: string, original: () => Buffer) => (stripDot(n) === 'md5sums' && digests.size ? updateMd5sums(original(), digests) : undefined) }
-          : { changed: (n: string, md5: string) => void digests.set(stripDot(n), md5) };
-        const changed = await normalizeTar(new RangeSource(src, m.offset, m.size), scratch, { ...ctx, name: `${ctx.name}:${m.name}` }, hooks);
+        const hooks: MemberHooks = isControl
+          ? { content: (n, original) => (stripDot(n) === 'md5sums' && digests.size ? updateMd5sums(original(), digests) : undefined) }
+          : { changed: (n, md5) => void digests.set(stripDot(n), md5) };
+        const body = new RangeSource(src, m.pos + AR_HEADER, m.size);
+        const { changed } = await ctx.member(m.name, body, scratch, { as: 'tar', errors: 'throw', hooks });
         if (changed) outputs.set(m, { offset: start, size: scratch.size - start });
-        else scratch.truncate(start);
+        else if (scratch.size !== start) scratch.truncate(start);
       }
 
       const T = ctx.options.timestamp;
@@ -113,10 +85,9 @@ export const deb: Handler = {
         const out = outputs.get(m);
         const size = out ? out.size : m.size;
         const mtime = T === undefined ? 0 : ctx.options.clamp ? Math.min(m.mtime, T) : T;
-        const header = `${m.name.padEnd(16)}${String(mtime).padEnd(12)}${'0'.padEnd(6)}${'0'.padEnd(6)}${'100644'.padEnd(8)}${String(size).padEnd(10)}\`\n`;
-        plan.put(padRight(header, HEADER, 'ar header'));
+        plan.put(dpkgHeader(m.name, mtime, size));
         if (out) plan.include(bodies, out.offset, out.size);
-        else plan.copy(m.offset, m.size);
+        else plan.copy(m.pos + AR_HEADER, m.size);
         if (size % 2) plan.put(Buffer.from('\n'));
       }
       return await plan.commit(sink);

@@ -33,7 +33,7 @@ import { ELFCOMPRESS_ZLIB, ET_REL, SHF_ALLOC, SHF_COMPRESSED, SHT_NOBITS, SHT_NO
 import { canonicalizeStringTables } from './dwarf.js';
 import { sortObjectStringTables } from './relocations.js';
 import { scrubInPlace, scrubs } from '../../src/kit/build-paths-and-hostnames.js';
-import { AR_MAGIC, normalizeArchive } from '../ar/ar.js';
+import { AR_MAGIC, normalizeArchive } from '../ar/archive.js';
 
 const STRING_SECTIONS = /^(?:\.debug_str|\.debug_line_str|\.debug_line|\.debug_info|\.debug_macro|\.rodata(?:\..*)?|\.comment|\.dynstr|\.strtab|\.gnu_debuglink)$/;
 const NT_GNU_BUILD_ID = 3;
@@ -342,7 +342,7 @@ export async function normalizeElf(src: Source, sink: Sink, ctx: HandlerContext,
     if (data && scrubInPlace(data, ctx.options, tooLong)) secs.set(s, data);
   }
   if (tooLong.size) {
-    ctx.warn(`${ctx.name}: the replacement for ${[...tooLong].join(', ')} is longer than what it replaces; file left unchanged`);
+    ctx.keep(`${ctx.name}: the replacement for ${[...tooLong].join(', ')} is longer than what it replaces; file left unchanged`);
     return false;
   }
   if (secs.changed.size === 0) return false;

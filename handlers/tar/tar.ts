@@ -28,10 +28,9 @@ import { createHash } from 'node:crypto';
 import type { Handler, HandlerContext } from '../../src/kit/handler.js';
 import { HEAD_SIZE, RangeSource, forEachChunk, readExactSync, type Sink, type Source } from '../../src/kit/io.js';
 import { FormatError } from '../../src/kit/errors.js';
-import { ScratchFile, normalizeMember } from '../../src/kit/scratch-file.js';
+import { ScratchFile, normalizeMemberInto } from '../../src/kit/scratch-file.js';
 import { compress, compressionOf, decompress, decompressHead } from './compression.js';
 import { BLOCK, RECORD, cstring, formatPax, gnuHeader, isZeroBlock, looksLikeTar, padding, parseHeader, parsePax, paxNumber, type PaxRecord } from './header.js';
-import { gzip } from '../gzip.js';
 
 /** pax records that only carry the moment or the machine, or that the header now holds. */
 const DROPPED_PAX = new Set([
@@ -66,10 +65,6 @@ export interface TarIndex {
 }
 
 /** Hooks for .deb: replace a member's content, and hear about members whose content changed. */
-export interface TarHooks {
-  content?(name: string, original: () => Buffer): Buffer | undefined;
-  changed?(name: string, md5: string): void;
-}
 
 /** A path without trailing slashes: the sort key (`./` is `.`, `/` is empty). */
 const stripSlash = (name: string) => name.replace(/\/+$/, '');
@@ -204,10 +199,8 @@ export class TarPlan {
   }
 
   /** Normalize member bodies with their own handlers (and .deb's hooks). */
-  async normalizeMembers(hooks: TarHooks = {}): Promise<void> {
-    // Loaded here, not at the top: the registry imports this module.
-    const [{ detect }, { HANDLERS }] = await Promise.all([import('../../src/app/detect.js'), import('../../src/app/registry.js')]);
-    const candidates = HANDLERS.filter((h) => this.ctx.options.enabled.has(h.name));
+  async normalizeMembers(): Promise<void> {
+    const hooks = this.ctx.hooks ?? {};
     const digests = new Map<string, string>();
     for (const m of this.members) {
       if (m.type !== '0') continue;
@@ -215,13 +208,9 @@ export class TarPlan {
       if (replacement) {
         this.scratch ??= new ScratchFile();
         m.body = { offset: this.scratch.append(replacement), size: replacement.length };
-      } else if (m.size > 0 && candidates.some((h) => h.matchName(m.name))) {
-        // Detect from the member's first bytes; read it whole only if a handler takes it.
-        const inPlace = new RangeSource(this.src, m.dataOffset, m.size);
-        const found = await detect(m.name, Object.assign(inPlace, { head: inPlace.readSync(0, HEAD_SIZE) }), this.ctx.options.enabled, candidates);
-        if (!found) continue;
+      } else if (m.size > 0) {
         this.scratch ??= new ScratchFile();
-        m.body = await normalizeMember(this.scratch, this.src, m.dataOffset, m.size, { ...this.ctx, name: `${this.ctx.name}:${m.name}` }, (member, sink, ctx) => found.handler.normalize(member, sink, ctx));
+        m.body = await normalizeMemberInto(this.scratch, this.ctx, m.name, this.src, m.dataOffset, m.size);
       }
       if (m.body && hooks.changed) {
         const hash = createHash('md5');
@@ -295,15 +284,15 @@ export class TarPlan {
 }
 
 /** Index, order and normalize a tar; undefined (after a warning) when it cannot be handled. */
-export async function planTar(src: Source, ctx: HandlerContext, hooks?: TarHooks): Promise<TarPlan | undefined> {
+export async function planTar(src: Source, ctx: HandlerContext): Promise<TarPlan | undefined> {
   const index = indexTar(src);
   if (index.unsupported) {
-    ctx.warn(`${ctx.name}: tar archive with ${index.unsupported} is not supported; left unchanged`);
+    ctx.keep(`${ctx.name}: tar archive with ${index.unsupported} is not supported; left unchanged`);
     return undefined;
   }
   const plan = new TarPlan(src, canonicalOrder(index.entries), index.globals, ctx);
   try {
-    await plan.normalizeMembers(hooks);
+    await plan.normalizeMembers();
   } catch (e) {
     plan.dispose();
     throw e;
@@ -312,13 +301,13 @@ export async function planTar(src: Source, ctx: HandlerContext, hooks?: TarHooks
 }
 
 /**
- * Normalize a tar or compressed tar from `src` into `sink`. Shared with the .deb handler, whose
- * control and data members are tars.
+ * Normalize a tar or compressed tar from `src` into `sink`. A .deb reaches its control and data
+ * tars through the dispatcher, with hooks (ctx.hooks) for its md5sums.
  */
-export async function normalizeTar(src: Source, sink: Sink, ctx: HandlerContext, hooks?: TarHooks): Promise<boolean> {
+export async function normalizeTar(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean> {
   const kind = compressionOf(src.readSync(0, 8));
   if (!kind) {
-    const plan = await planTar(src, ctx, hooks);
+    const plan = await planTar(src, ctx);
     if (!plan) return false;
     try {
       if (!(await plan.changed())) return false;
@@ -334,9 +323,10 @@ export async function normalizeTar(src: Source, sink: Sink, ctx: HandlerContext,
     await decompress(kind, src, scratch);
     const tar = scratch.source();
     if (!looksLikeTar(tar.readSync(0, BLOCK))) throw new FormatError(`not a tar archive inside the ${kind} stream`);
-    plan = await planTar(tar, ctx, hooks);
+    plan = await planTar(tar, ctx);
     if (!plan) return false;
-    if (!(await plan.changed())) return kind === 'gzip' ? gzip.normalize(src, sink, ctx) : false;
+    // The tar is unchanged: a gzip header still gets the gzip normalizer's treatment.
+    if (!(await plan.changed())) return kind === 'gzip' ? (await ctx.member('', src, sink, { as: 'gzip' })).changed : false;
     if (ctx.options.check) return true; // --check: no need to recompress to know
     const p = plan;
     await compress(kind, (input) => p.write(input), sink);

@@ -5,12 +5,11 @@
  *
  * Changes: the zip normalization of handlers/zip.ts (member order, times T, attributes, extra
  * fields; `mimetype` stays first and stored, as ODF requires), and `meta.xml` through
- * handlers/xml.ts (meta:creation-date, dc:date, meta:print-date become T).
+ * the xml normalizer, through the dispatcher (meta:creation-date, dc:date, meta:print-date become T).
  */
 import { extensionMatcher, type Handler, type HandlerContext } from '../../src/kit/handler.js';
-import type { Sink, Source } from '../../src/kit/io.js';
+import { BufferSink, BufferSource, type Sink, type Source } from '../../src/kit/io.js';
 import { normalizeZipFile, type ZipFlavor } from './zip.js';
-import { normalizeXml } from '../documents/xml.js';
 
 const MIMETYPE = 'application/vnd.oasis.opendocument.';
 
@@ -25,8 +24,9 @@ export function isOdf(head: Buffer): boolean {
 const odfFlavor: ZipFlavor = {
   async member(m, time, io, ctx: HandlerContext) {
     if (m.kind !== 'dir' && m.name === 'meta.xml') {
-      const out = normalizeXml(await io.contents(m), { ...ctx, name: `${ctx.name}:meta.xml` });
-      if (out) await io.replace(m, out);
+      // meta.xml is XML by definition: the xml normalizer, whether or not it is enabled.
+      const sink = new BufferSink();
+      if ((await ctx.member(m.name, new BufferSource(await io.contents(m)), sink, { as: 'xml', errors: 'throw' })).changed) await io.replace(m, sink.toBuffer());
     }
     return time;
   },
@@ -36,6 +36,7 @@ export const odf: Handler = {
   name: 'odf',
   defaultEnabled: true,
   beyondPerl: true,
+  files: '*.odt, *.ods, *.odp, *.odg and templates',
   matchName: extensionMatcher(['odt', 'ods', 'odp', 'odg', 'ott', 'ots', 'otp', 'otg']),
   detect: (head) => isOdf(head),
   normalize: (src: Source, sink: Sink, ctx: HandlerContext) => normalizeZipFile(src, src, Buffer.alloc(0), sink, ctx, odfFlavor),

@@ -12,15 +12,16 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { parseArgs, type OptionSpec } from './args.js';
+import { parseArgs, type OptionSpec, type ParsedArgs } from './args.js';
 import { UsageError } from '../kit/errors.js';
-import { applyNormalizerSpec, parseBuildPaths, parseHostnames, parseOwner, resolveTimestamp } from '../kit/options.js';
-import { DEFAULT_ENABLED, handlerByName, NORMALIZER_NAMES, SCRUB_ONLY } from './registry.js';
+import { normalizerNames } from './registry.js';
 import type { FileReport, RunOptions } from './pipeline.js';
-import { runFiles } from './pool.js';
 import { collectTargets, makeExcluder } from './walk.js';
 import { VERSION, PERL_COMPAT_VERSION } from './version.js';
 import { Progress } from './progress.js';
+import { resolveSettings, type Settings } from './settings.js';
+import { runTargets } from './batch.js';
+import { jsonReport, summarize, type Summary } from './report.js';
 
 export interface Output {
   out(line: string): void;
@@ -68,50 +69,96 @@ const EXTENSIONS = `Also: FILENAME may be a directory (walked recursively; symli
                      owner and group of tar and .deb members (default root:0)
 SOURCE_DATE_EPOCH is used as the timestamp when -T is not given.`;
 
-export interface Summary {
-  scanned: number;
-  handled: number;
-  changed: number;
-  unchanged: number;
-  warnings: number;
-  errors: number;
-  seconds: number;
-}
+export { summarize, jsonReport, type Summary } from './report.js';
 
-export function summarize(reports: FileReport[], seconds: number): Summary {
-  const handled = reports.filter((r) => r.handler && !r.skipped && r.error === undefined);
+/** The run's settings from the parsed flags. */
+function settingsFrom(v: Record<string, unknown>): Settings {
   return {
-    scanned: reports.length,
-    handled: handled.length,
-    changed: handled.filter((r) => r.changed).length,
-    unchanged: handled.filter((r) => !r.changed).length,
-    warnings: reports.reduce((n, r) => n + r.warnings.length, 0),
-    errors: reports.filter((r) => r.error !== undefined).length,
-    seconds,
+    timestamp: v.timestamp as number | undefined,
+    clamp: v.clamp === true,
+    normalizers: v.normalizers as string | undefined,
+    type: v.type as string | undefined,
+    check: v.check === true,
+    buildPaths: (v.buildPath as string[] | undefined) ?? [],
+    hostnames: (v.hostname as string[] | undefined) ?? [],
+    tarOwner: v.tarOwner as string | undefined,
+    tarGroup: v.tarGroup as string | undefined,
+    pycZeroMtime: v.pycZeroMtime === true,
+    junitZeroTime: v.junitZeroTime === true,
+    verbose: v.verbose === true,
   };
 }
 
-export function jsonReport(reports: FileReport[], summary: Summary, options: RunOptions): string {
-  return JSON.stringify(
-    {
-      tool: 'strip-nondeterminism-node',
-      version: VERSION,
-      timestamp: options.timestamp ?? null,
-      check: options.check === true,
-      files: reports.map((r) => ({
-        path: r.path,
-        handler: r.handler ?? null,
-        changed: r.changed,
-        skipped: r.skipped ?? null,
-        linkOf: r.linkOf ?? null,
-        warnings: r.warnings,
-        error: r.error ?? null,
-      })),
-      summary,
-    },
-    null,
-    2,
+/** Print each file's lines, in order; returns the exit status the files call for. */
+function printReports(reports: readonly FileReport[], options: RunOptions, cmd: string, io: Output): number {
+  let status = 0;
+  for (const r of reports) {
+    if (r.skipped === 'disabled' && options.verbose) io.out(`Not normalizing ${r.path} (normalizer disabled)`);
+    if (r.handler && !r.skipped && options.verbose) io.out(`Normalizing ${r.path}`);
+    if (options.check && r.changed) io.out(r.path);
+    if (options.verbose) for (const m of r.info) io.err(m);
+    for (const w of r.warnings) io.err(w);
+    if (r.error !== undefined) {
+      io.err(r.exitCode === 2 ? `${r.path}: ${r.error}` : `${cmd}: ${r.path}: ${r.error}`);
+      // A missing file alone gives Perl's status 2; any other failure gives 255.
+      status = status === 255 || r.exitCode === 255 ? 255 : r.exitCode;
+    }
+  }
+  return status;
+}
+
+function summaryLine(summary: Summary, check: boolean, cmd: string): string {
+  const verb = check ? 'would change' : 'changed';
+  return (
+    `${cmd}: ${summary.scanned} files scanned, ${summary.handled} handled, ${summary.changed} ${verb}, ${summary.unchanged} unchanged, ` +
+    `${summary.warnings} warnings, ${summary.errors} errors in ${summary.seconds.toFixed(2)} s`
   );
+}
+
+/** --help and --version; undefined when neither was asked for. */
+function informational(v: Record<string, unknown>, cmd: string, io: Output): number | undefined {
+  if (v.help) {
+    io.out(usage(cmd));
+    io.out(EXTENSIONS);
+    return 0;
+  }
+  if (v.version) {
+    io.out(`${cmd} version ${PERL_COMPAT_VERSION} (strip-nondeterminism-node ${VERSION})`);
+    return 0;
+  }
+  return undefined;
+}
+
+/** The run itself: options, targets, the pipeline, the report. */
+async function normalizeOperands(parsed: ParsedArgs, env: NodeJS.ProcessEnv, io: Output, argv0: string, isTTY: boolean): Promise<number> {
+  const cmd = path.basename(argv0);
+  const v = parsed.values;
+  const options = resolveSettings(settingsFrom(v), env, argv0, v.verbose === true ? io.out : undefined);
+  if (parsed.operands.length === 0) throw new UsageError(usage(cmd));
+  const jobs = v.jobs === undefined ? os.availableParallelism() : (v.jobs as number);
+  if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`${cmd}: --jobs wants a whole number of at least 1`);
+  if (options.timestamp === undefined && options.verbose) {
+    io.out(`${cmd}: Not using a canonical time`);
+    io.out(`${cmd}: Using normalizers: ${normalizerNames().filter((n) => options.enabled.has(n)).join(' ')}`);
+  }
+  const started = performance.now();
+  const { targets, isTree } = collectTargets(parsed.operands, makeExcluder((v.exclude as string[] | undefined) ?? []));
+  const batch = isTree || options.check === true || v.json !== undefined;
+  let progress: Progress | undefined;
+  const reports = await runTargets(targets, options, {
+    jobs,
+    isTree,
+    cmd,
+    onStart: (total) => void (progress = batch && isTTY && !env.CI ? new Progress(total, (s) => process.stderr.write(s)) : undefined),
+    onReport: () => progress?.tick(),
+  });
+  progress?.done();
+  const status = printReports(reports, options, cmd, io);
+  const summary = summarize(reports, (performance.now() - started) / 1000);
+  if (batch) io.err(summaryLine(summary, options.check === true, cmd));
+  if (v.json !== undefined) fs.writeFileSync(v.json as string, jsonReport(reports, summary, options) + '\n');
+  if (options.check) return summary.changed > 0 || summary.errors > 0 ? 1 : 0;
+  return status;
 }
 
 /** Run the CLI; returns the exit status. */
@@ -123,115 +170,16 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
     io.err(usage(cmd));
     return 255;
   }
-  const v = parsed.values;
-  if (v.help) {
-    io.out(usage(cmd));
-    io.out(EXTENSIONS);
-    return 0;
-  }
-  if (v.version) {
-    io.out(`${cmd} version ${PERL_COMPAT_VERSION} (strip-nondeterminism-node ${VERSION})`);
-    return 0;
-  }
-  const verbose = v.verbose === true;
-  const check = v.check === true;
+  const early = informational(parsed.values, cmd, io);
+  if (early !== undefined) return early;
   try {
-    const enabled = applyNormalizerSpec(NORMALIZER_NAMES, DEFAULT_ENABLED, v.normalizers as string | undefined, argv0, verbose ? io.out : undefined);
-    const timestamp = resolveTimestamp(v.timestamp as number | undefined, env);
-    if (parsed.operands.length === 0) throw new UsageError(usage(cmd));
-    let forced;
-    if (v.type !== undefined) {
-      const name = v.type as string;
-      forced = handlerByName(name);
-      if (!forced) throw new UsageError(`Unknown handler: ${name}`);
-      if (!enabled.has(name)) throw new UsageError(`${name}: Unknown file type`);
-    }
-    const jobs = v.jobs === undefined ? os.availableParallelism() : (v.jobs as number);
-    if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`${cmd}: --jobs wants a whole number of at least 1`);
-    if (timestamp === undefined && verbose) {
-      io.out(`${cmd}: Not using a canonical time`);
-      io.out(`${cmd}: Using normalizers: ${NORMALIZER_NAMES.filter((n) => enabled.has(n)).join(' ')}`);
-    }
-    const tarOwner = v.tarOwner === undefined ? undefined : parseOwner(v.tarOwner as string, '--tar-owner');
-    const tarGroup = v.tarGroup === undefined ? undefined : parseOwner(v.tarGroup as string, '--tar-group');
-    const buildPaths = parseBuildPaths((v.buildPath as string[] | undefined) ?? [], env);
-    const hostnames = parseHostnames((v.hostname as string[] | undefined) ?? [], env);
-    // Without build paths or host names the ELF and HTML normalizers have nothing to do: leave
-    // those files unclaimed.
-    if (buildPaths.length === 0 && hostnames.length === 0) for (const n of SCRUB_ONLY) enabled.delete(n);
-    const options: RunOptions = { timestamp, clamp: v.clamp === true, enabled, verbose, forced, check, tarOwner, tarGroup, buildPaths, hostnames, pycZeroMtime: v.pycZeroMtime === true, junitZeroTime: v.junitZeroTime === true };
-    const started = performance.now();
-    const { targets, isTree } = collectTargets(parsed.operands, makeExcluder((v.exclude as string[] | undefined) ?? []));
-    const batch = isTree || check || v.json !== undefined;
-
-    // Files to run the pipeline on; the others get their report here.
-    const reports: FileReport[] = targets.map((t) => ({ path: t.path, changed: false, warnings: [], info: [], exitCode: 0 }));
-    const work: number[] = [];
-    for (const [i, t] of targets.entries()) {
-      if (t.problem === 'missing') {
-        reports[i].error = 'Does not exist';
-        reports[i].exitCode = 2;
-      } else if (t.linkOf !== undefined) {
-        reports[i].skipped = 'hard-link';
-        reports[i].linkOf = t.linkOf;
-      } else if (isTree && !check && !writable(t.path)) {
-        reports[i].skipped = 'unwritable';
-        reports[i].warnings.push(`${cmd}: Ignoring unwritable file: ${t.path}`);
-      } else {
-        work.push(i);
-      }
-    }
-    const progress = batch && isTTY && !env.CI ? new Progress(work.length, (s) => process.stderr.write(s)) : undefined;
-    const results = await runFiles(
-      work.map((i) => targets[i].path),
-      options,
-      jobs,
-      progress ? () => progress.tick() : undefined,
-    );
-    progress?.done();
-    results.forEach((r, k) => (reports[work[k]] = r));
-
-    let status = 0;
-    for (const r of reports) {
-      if (r.skipped === 'disabled' && verbose) io.out(`Not normalizing ${r.path} (normalizer disabled)`);
-      if (r.handler && !r.skipped && verbose) io.out(`Normalizing ${r.path}`);
-      if (check && r.changed) io.out(r.path);
-      if (verbose) for (const m of r.info) io.err(m);
-      for (const w of r.warnings) io.err(w);
-      if (r.error !== undefined) {
-        io.err(r.exitCode === 2 ? `${r.path}: ${r.error}` : `${cmd}: ${r.path}: ${r.error}`);
-        // A missing file alone gives Perl's status 2; any other failure gives 255.
-        status = status === 255 || r.exitCode === 255 ? 255 : r.exitCode;
-      }
-    }
-    const summary = summarize(reports, (performance.now() - started) / 1000);
-    if (batch) {
-      const verb = check ? 'would change' : 'changed';
-      io.err(
-        `${cmd}: ${summary.scanned} files scanned, ${summary.handled} handled, ${summary.changed} ${verb}, ${summary.unchanged} unchanged, ` +
-          `${summary.warnings} warnings, ${summary.errors} errors in ${summary.seconds.toFixed(2)} s`,
-      );
-    }
-    if (v.json !== undefined) fs.writeFileSync(v.json as string, jsonReport(reports, summary, options) + '\n');
-    if (check) return summary.changed > 0 || summary.errors > 0 ? 1 : 0;
-    return status;
+    return await normalizeOperands(parsed, env, io, argv0, isTTY);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(e.message);
       return e.exitCode;
     }
     throw e;
-  }
-}
-
-/** Can the file be replaced? It must be writable, and so must its directory (temp file). */
-function writable(p: string): boolean {
-  try {
-    fs.accessSync(p, fs.constants.W_OK);
-    fs.accessSync(path.dirname(p), fs.constants.W_OK);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { Handler } from '../kit/handler.js';
 import type { Source } from '../kit/io.js';
-import { HANDLERS } from './registry.js';
+import { handlers as registered } from './registry.js';
 
 export interface Detection {
   handler: Handler;
@@ -12,7 +12,7 @@ export interface Detection {
   enabled: boolean;
 }
 
-export async function detect(path: string, src: Source & { head: Buffer }, enabled: ReadonlySet<string>, handlers: readonly Handler[] = HANDLERS): Promise<Detection | undefined> {
+export async function detect(path: string, src: Source & { head: Buffer }, enabled: ReadonlySet<string>, handlers: readonly Handler[] = registered()): Promise<Detection | undefined> {
   let disabled: Handler | undefined;
   for (const handler of handlers) {
     // A disabled format the Perl tool does not know (tar, deb) steps aside, so the file gets

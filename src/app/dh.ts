@@ -11,7 +11,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { PERL_DEFAULT_ENABLED } from './registry.js';
+import { perlDefaultEnabled } from './registry.js';
 import type { FileReport, RunOptions } from './pipeline.js';
 import { runFiles } from './pool.js';
 import { parseInteger } from '../kit/options.js';
@@ -261,7 +261,7 @@ export async function dhMain(argv: string[], env: NodeJS.ProcessEnv, io: Output)
       const timestamp = getCanonical();
       if (o.verbose) io.out(`\tUsing ${timestamp} as canonical time`);
       if (o.noAct) continue;
-      const options: RunOptions = { timestamp, clamp: false, enabled: PERL_DEFAULT_ENABLED, verbose: o.verbose };
+      const options: RunOptions = { timestamp, clamp: false, enabled: perlDefaultEnabled(), verbose: o.verbose };
       const reports: FileReport[] = await runFiles(candidates, options, parallel);
       for (const r of reports) {
         if (!r.handler || r.skipped) continue;

@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import { FileSource, DiscardSink, type Sink } from '../kit/io.js';
-import type { Handler, HandlerContext } from '../kit/handler.js';
+import type { Handler } from '../kit/handler.js';
+import { fileContext } from './dispatcher.js';
 import type { NormalizeOptions } from '../kit/options.js';
 import { detect } from './detect.js';
 import { TempFileSink } from './writer.js';
@@ -88,12 +89,7 @@ export async function normalizeFile(path: string, options: RunOptions): Promise<
     report.handler = handler.name;
     // One read for the whole file beats many small ones; large files keep streaming.
     src.preload();
-    const ctx: HandlerContext = {
-      options,
-      name: path,
-      warn: (m) => report.warnings.push(m),
-      info: (m) => report.info.push(m),
-    };
+    const ctx = fileContext(options, path, report);
     sink = options.check ? new DiscardSink() : new TempFileSink(target, st);
     const changed = await handler.normalize(src, sink, ctx);
     await src.close();

@@ -1,20 +1,71 @@
 /**
- * The contract every format module in handlers/ implements. A handler is a pure
- * transformation: it reads a Source, writes its result to a Sink, and returns whether the
- * output differs from the input. It never opens, writes or renames files itself.
+ * The contract every format module in handlers/ implements, and the one way a container reaches
+ * its members (HandlerContext.member). A handler is a pure transformation: it reads a Source,
+ * writes its result to a Sink, and returns whether the output differs from the input. It never
+ * opens, writes or renames files itself, and it never imports the registry, detection or another
+ * family's handler: nested members go through ctx.member, which the application builds from
+ * detection and the registry and which enforces the depth and size bounds.
  */
 import type { NormalizeOptions } from './options.js';
 import type { Sink, Source } from './io.js';
 import { FormatError } from './errors.js';
 
+/** What a container may say about how its members are normalized (HandlerContext.member). */
+export interface MemberOptions {
+  /** Normalizers allowed to take the member, among the enabled ones. Default: every enabled one.
+   *  `[]` with `implied` gives exactly the container's own choices (zip keeps Perl's bytes). */
+  readonly allow?: readonly string[];
+  /** Normalizers the container's own format applies whether or not --normalizers enabled them
+   *  (odf's meta.xml). Detection still decides. */
+  readonly implied?: readonly string[];
+  /** Use this normalizer, without detection (a .deb's data.tar.xz is a tar by definition). */
+  readonly as?: string;
+  /** A FormatError inside the member: 'warn' (default) keeps the member as it was and warns;
+   *  'throw' fails the container (Perl fails a jar whose nested jar is corrupt). */
+  readonly errors?: 'warn' | 'throw';
+  /** Requests for the member's own members, seen by the nested handler as ctx.hooks. */
+  readonly hooks?: MemberHooks;
+}
+
+/** A container's requests to the container nested in it (a .deb to its tars: md5sums). */
+export interface MemberHooks {
+  /** New content for the nested member `name`, or undefined to normalize it as usual. */
+  content?(name: string, original: () => Buffer): Buffer | undefined;
+  /** Told the MD5 (hex) of each nested member whose content changed. */
+  changed?(name: string, md5: string): void;
+}
+
+export interface MemberResult {
+  /** The normalizer that took the member; undefined when none did (the sink got nothing). */
+  readonly handler?: string;
+  /** The sink holds new bytes that differ from the member's. */
+  readonly changed: boolean;
+  /** The handler left the member alone on purpose and said why (ctx.keep): signed, encrypted. */
+  readonly kept: boolean;
+}
+
 export interface HandlerContext {
   readonly options: NormalizeOptions;
-  /** The file (or archive member) being normalized, for messages. */
+  /** The file (or `file:member:member`) being normalized, for messages. */
   readonly name: string;
+  /** How many containers enclose this input (0 for a file). */
+  readonly depth: number;
+  /** What the enclosing container asks of this one's members (see MemberHooks). */
+  readonly hooks?: MemberHooks;
   /** A problem that does not stop the file from being processed. */
   warn(message: string): void;
   /** Diagnostics shown only with --verbose. */
   info(message: string): void;
+  /** The input is deliberately left as it is: warns `reason`; normalize() then returns false. */
+  keep(reason: string): void;
+  /**
+   * Normalize the member `name` of this input from `src` into `sink`, with the handler
+   * detection (or `options.as`) picks. `name` is the member's path in the container; '' stands
+   * for this input's own bytes seen as another format (a tar.gz whose tar is unchanged still
+   * gets the gzip header treatment). When the result is not `changed` the sink may hold a
+   * partial output, which the caller discards.
+   */
+  member(name: string, src: Source, sink: Sink, options?: MemberOptions): Promise<MemberResult>;
 }
 
 export interface Handler {
@@ -25,9 +76,11 @@ export interface Handler {
   /** A format the Perl tool does not handle (tar, deb): dh_strip_nondeterminism, a drop-in for
    *  the Perl helper, leaves these off so packages come out as the Perl tool makes them. */
   readonly beyondPerl?: boolean;
-  /** Has work only when build paths or host names are given (elf, html): the CLI leaves it off
+  /** Has work only when build paths or host names are given (elf): the CLI leaves it off
    *  otherwise, so those files are not even claimed. */
   readonly onlyScrubs?: boolean;
+  /** One line for --help and docs: the files it claims. */
+  readonly files?: string;
   /** Does the path look like this format? (Perl's file-name regex.) */
   matchName(path: string): boolean;
   /** Do the first bytes look like this format? (What Perl asks file(1).) `head` holds up to
@@ -47,16 +100,5 @@ export function extensionMatcher(exts: readonly string[], caseInsensitive = fals
   return (path: string) => re.test(path);
 }
 
-/**
- * Normalize an archive member with `run`; a FormatError becomes a warning naming the member
- * (ctx.name), which the caller then keeps as it was (returns false).
- */
-export async function normalizeMemberOrKeep(run: (src: Source, sink: Sink, ctx: HandlerContext) => Promise<boolean>, src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean> {
-  try {
-    return await run(src, sink, ctx);
-  } catch (e) {
-    if (!(e instanceof FormatError)) throw e;
-    ctx.warn(`${ctx.name}: ${e.message}; member left unchanged`);
-    return false;
-  }
-}
+/** Throw this from a member's normalization to stop at a resource bound (depth, size). */
+export class LimitError extends FormatError {}

@@ -27,6 +27,8 @@ export interface NormalizeOptions {
   /** tar/.deb member owner and group (default root:0 for both). */
   readonly tarOwner?: Owner;
   readonly tarGroup?: Owner;
+  /** Containers nested deeper than this are refused (default 32: src/app/dispatcher.ts). */
+  readonly maxDepth?: number;
 }
 
 export interface BuildPath {

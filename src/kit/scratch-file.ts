@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { BufferSource, FileSource, RangeSource, copyInChunks, readExactSync, type Sink, type Source } from './io.js';
-import { normalizeMemberOrKeep, type HandlerContext } from './handler.js';
+import type { HandlerContext, MemberOptions } from './handler.js';
 
 const BUFFER_SIZE = 1 << 20;
 
@@ -24,10 +24,15 @@ export class ScratchFile implements Sink {
   size = 0;
   private view: FileSource | undefined;
 
-  constructor() {
-    const file = path.join(os.tmpdir(), `snd-scratch-${process.pid}-${randomBytes(6).toString('hex')}`);
-    this.fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-    fs.unlinkSync(file);
+  /** The file is made on the first write that reaches the disk: a container whose members
+   *  all stay unchanged costs no file at all. */
+  private descriptor(): number {
+    if (this.fd === undefined) {
+      const file = path.join(os.tmpdir(), `snd-scratch-${process.pid}-${randomBytes(6).toString('hex')}`);
+      this.fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
+      fs.unlinkSync(file);
+    }
+    return this.fd;
   }
 
   async write(bytes: Uint8Array): Promise<void> {
@@ -52,7 +57,7 @@ export class ScratchFile implements Sink {
   /** Forget everything appended after `size` (a nested member that turned out unchanged). */
   truncate(size: number): void {
     this.flush();
-    fs.ftruncateSync(this.fd!, size);
+    fs.ftruncateSync(this.descriptor(), size);
     this.size = size;
     this.view = undefined;
   }
@@ -61,7 +66,7 @@ export class ScratchFile implements Sink {
     if (this.pendingBytes === 0) return;
     const data = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
     const start = this.size - this.pendingBytes;
-    for (let off = 0; off < data.length; ) off += fs.writeSync(this.fd!, data, off, data.length - off, start + off);
+    for (let off = 0; off < data.length; ) off += fs.writeSync(this.descriptor(), data, off, data.length - off, start + off);
     this.pending = [];
     this.pendingBytes = 0;
   }
@@ -69,7 +74,7 @@ export class ScratchFile implements Sink {
   /** Everything appended so far, readable at random. Valid until the next append. */
   source(): Source {
     this.flush();
-    this.view ??= FileSource.fromFd(this.fd!, this.size, false);
+    this.view ??= FileSource.fromFd(this.descriptor(), this.size, false);
     return this.view;
   }
 
@@ -82,22 +87,45 @@ export class ScratchFile implements Sink {
 /** Members up to this size are read into memory to be normalized; larger ones are read in place. */
 const IN_MEMORY_MEMBER = 1 << 20;
 
+/** A small member, read whole on its first read (one read beats many), and not at all when no
+ *  handler wants it. */
+class PreloadedRange implements Source {
+  private bytes: BufferSource | undefined;
+  constructor(
+    private readonly src: Source,
+    private readonly offset: number,
+    readonly size: number,
+  ) {}
+  private loaded(): BufferSource {
+    this.bytes ??= new BufferSource(readExactSync(this.src, this.offset, this.size, 'archive member'));
+    return this.bytes;
+  }
+  async read(offset: number, length: number): Promise<Buffer> {
+    return this.loaded().readSync(offset, length);
+  }
+  readSync(offset: number, length: number): Buffer {
+    return this.loaded().readSync(offset, length);
+  }
+}
+
 /**
- * Normalize one archive member (`size` bytes of `src` at `offset`) with `run` into `scratch`.
- * Returns where its new bytes are, or undefined when it did not change or could not be read
- * (a warning then names it: normalizeMemberOrKeep). Shared by tar and ar.
+ * Hand the archive member `name` (`size` bytes of `src` at `offset`) to ctx.member, with its
+ * output appended to `scratch`. Returns where its new bytes are, or undefined when no handler
+ * took it, it did not change, or it could not be read (the dispatcher then warns). Shared by
+ * tar and ar.
  */
-export async function normalizeMember(
+export async function normalizeMemberInto(
   scratch: ScratchFile,
+  ctx: HandlerContext,
+  name: string,
   src: Source,
   offset: number,
   size: number,
-  ctx: HandlerContext,
-  run: (member: Source, sink: Sink, ctx: HandlerContext) => Promise<boolean>,
+  how?: MemberOptions,
 ): Promise<{ offset: number; size: number } | undefined> {
-  const member = size <= IN_MEMORY_MEMBER ? new BufferSource(readExactSync(src, offset, size, 'archive member')) : new RangeSource(src, offset, size);
+  const member = size <= IN_MEMORY_MEMBER ? new PreloadedRange(src, offset, size) : new RangeSource(src, offset, size);
   const start = scratch.size;
-  if (await normalizeMemberOrKeep(run, member, scratch, ctx)) return { offset: start, size: scratch.size - start };
-  scratch.truncate(start);
+  if ((await ctx.member(name, member, scratch, how)).changed) return { offset: start, size: scratch.size - start };
+  if (scratch.size !== start) scratch.truncate(start);
   return undefined;
 }

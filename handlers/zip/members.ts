@@ -1,0 +1,133 @@
+/**
+ * Reading a zip archive's members the way Archive::Zip 1.68 reads them: the member list with
+ * Perl's names and sort keys, local headers on demand (with data descriptors), and member
+ * contents for flavors that look inside. Nothing here writes.
+ */
+import { inflateRawSync } from 'node:zlib';
+import type { Source } from '../../src/kit/io.js';
+import { FormatError } from '../../src/kit/errors.js';
+import {
+  DEFLATED, FLAG_DATA_DESCRIPTOR, FLAG_UTF8, STORED,
+  perlName, perlSortKey, readDataDescriptor, readLocalHeader,
+  type CentralEntry, type LocalHeader, type ZipArchive,
+} from './records.js';
+
+/** One archive member on its way out, in Archive::Zip's terms. */
+export interface ZipMember {
+  readonly entry: CentralEntry;
+  /** The name as Archive::Zip holds it (decoded when UTF-8 flagged). */
+  name: string;
+  /** A string whose JavaScript order is Perl's `cmp` order of `name` (see perlSortKey). */
+  sortKey: string;
+  /** 'file': data copied as is; 'dir': a directory member (fields from its local header);
+   *  'string': content replaced by a flavor (fields from its local header, recompressed). */
+  kind: 'file' | 'dir' | 'string';
+  local?: LocalHeader;
+  /** Archive::Zip has read the local header (affects the mode of entries with mode 0). */
+  localLoaded: boolean;
+  content?: Buffer;
+  /** Output fields. */
+  lastMod: number;
+  externalAttrs: number;
+}
+
+/** Access to member contents for flavors (jar reads MANIFEST.MF, javadoc pages, nested jars). */
+export interface MemberIO {
+  /** The member's uncompressed content. */
+  contents(m: ZipMember): Promise<Buffer>;
+  /** Replace the member's content (Archive::Zip's `contents($new)`). */
+  replace(m: ZipMember, data: Buffer): Promise<void>;
+}
+
+export const squeezeSlashes = (s: string) => s.replace(/[\\/]+/g, '/');
+
+/** Archive::Zip's isDirectory for an entry read from a zip file. */
+export const isDirectoryEntry = (name: string, e: CentralEntry) => name.endsWith('/') && e.uncompressedSize === 0;
+
+/** Compressed data region of an entry, as Archive::Zip reads it. */
+export function dataLength(m: ZipMember): number {
+  return m.entry.method === STORED ? m.entry.uncompressedSize : m.entry.compressedSize;
+}
+
+export function loadLocal(src: Source, zip: ZipArchive, m: ZipMember): LocalHeader {
+  if (!m.local) {
+    m.local = readLocalHeader(src, zip, m.entry);
+    // A data descriptor after the data (per the local flags) overrides crc and sizes.
+    if (m.local.bitFlag & FLAG_DATA_DESCRIPTOR) {
+      const dd = readDataDescriptor(src, m.local.dataOffset + m.entry.compressedSize, zip.zip64, m.entry.crc32);
+      if (dd.crc32 !== m.entry.crc32 || dd.uncompressedSize !== m.entry.uncompressedSize) {
+        throw new FormatError(`CRC or size mismatch in the data descriptor of ${m.name}`);
+      }
+      m.entry.compressedSize = dd.compressedSize;
+    }
+  }
+  m.localLoaded = true;
+  return m.local;
+}
+
+/** A member as Archive::Zip makes it while reading: directories become DirectoryMembers, which
+ *  take their version, flags, method and name from the local header. */
+function readMember(src: Source, zip: ZipArchive, entry: CentralEntry): ZipMember {
+  const name = perlName(entry.name, entry.bitFlag);
+  const m: ZipMember = { entry, name, sortKey: perlSortKey(name), kind: 'file', localLoaded: false, lastMod: entry.lastMod, externalAttrs: entry.externalAttrs };
+  if (!isDirectoryEntry(m.name, entry)) return m;
+  const local = loadLocal(src, zip, m);
+  // The local header must agree on crc and size.
+  if (!(local.bitFlag & FLAG_DATA_DESCRIPTOR) && (local.crc32 !== entry.crc32 || local.uncompressedSize !== entry.uncompressedSize)) {
+    throw new FormatError(`Reading ZIP archive failed: CRC or size mismatch after reading data descriptor (${m.name})`);
+  }
+  m.kind = 'dir';
+  const localName = squeezeSlashes(local.name.toString('latin1'));
+  m.name = local.bitFlag & FLAG_UTF8 ? perlName(Buffer.from(localName, 'latin1'), FLAG_UTF8) : localName;
+  m.sortKey = perlSortKey(m.name);
+  return m;
+}
+
+/** Every member, in central-directory order. */
+export function readMembers(src: Source, zip: ZipArchive): ZipMember[] {
+  const members = zip.entries.map((entry) => readMember(src, zip, entry));
+  // Names beyond the BMP need UTF-8 keys; then every member uses them, so keys compare alike.
+  if (members.some((m) => m.sortKey !== m.name)) for (const m of members) m.sortKey = Buffer.from(m.name, 'utf8').toString('latin1');
+  return members;
+}
+
+/** An APK Signature Scheme v2+ block sits right before the central directory. */
+export function hasApkSigningBlock(src: Source, zip: ZipArchive): boolean {
+  if (zip.centralStart < 16) return false;
+  return src.readSync(zip.centralStart - 16, 16).toString('latin1') === 'APK Sig Block 42';
+}
+
+/** The member's uncompressed content (the flavor's replacement, once there is one). */
+export async function memberContents(src: Source, zip: ZipArchive, m: ZipMember): Promise<Buffer> {
+  if (m.content) return m.content;
+  const local = loadLocal(src, zip, m);
+  if (m.entry.uncompressedSize === 0) return Buffer.alloc(0);
+  const raw = src.readSync(local.dataOffset, dataLength(m));
+  if (m.entry.method === STORED) return raw;
+  if (m.entry.method === DEFLATED) {
+    try {
+      return inflateRawSync(raw);
+    } catch (e) {
+      throw new FormatError(`member ${m.name}: ${(e as Error).message}`);
+    }
+  }
+  throw new FormatError(`member ${m.name}: unsupported compression method ${m.entry.method}`);
+}
+
+/** Archive::Zip's `contents($new)`: the member becomes a string member, whose fields come
+ *  from its local header (which must agree with the central directory, or nothing changes). */
+export async function replaceContents(src: Source, zip: ZipArchive, m: ZipMember, data: Buffer): Promise<void> {
+  const local = loadLocal(src, zip, m);
+  if (m.kind === 'file' && !(local.bitFlag & FLAG_DATA_DESCRIPTOR) && (local.crc32 !== m.entry.crc32 || local.uncompressedSize !== m.entry.uncompressedSize)) {
+    return;
+  }
+  m.kind = 'string';
+  m.content = data;
+}
+
+export function memberIO(src: Source, zip: ZipArchive): MemberIO {
+  return {
+    contents: (m) => memberContents(src, zip, m),
+    replace: (m, data) => replaceContents(src, zip, m, data),
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * What the zip normalization changes, decided member by member before anything is written:
+ * Perl's member order (a flavor may change it), dropped members, DOS times T (floored at
+ * 1980-01-01 12:01 UTC), Unix modes 0644/0755, extra fields, and each flavor's member
+ * normalizer. Beyond Perl, a few members go through the dispatcher (ctx.member) when the user
+ * turned on what they need: an EPUB's `*.opf` with xml; HTML and ELF members with build paths or
+ * host names. Perl's own zip handler looks inside no member, so these stay off in
+ * dh_strip_nondeterminism and Perl's bytes are kept there.
+ */
+import type { HandlerContext, MemberOptions } from '../../src/kit/handler.js';
+import { BufferSink, BufferSource } from '../../src/kit/io.js';
+import { scrubs } from '../../src/kit/build-paths-and-hostnames.js';
+import { FA_UNIX, SAFE_EPOCH, STORED, dosTime, normalizeExtraField } from './records.js';
+import { isDirectoryEntry, type MemberIO, type ZipMember } from './members.js';
+
+export interface ZipFlavor {
+  /** A reason to leave the archive alone (Perl's archive_filter), or undefined. */
+  archiveFilter?(members: ZipMember[], ctx: HandlerContext): string | undefined;
+  /** Member order; Perl's `cmp` on names by default. */
+  compare?(a: ZipMember, b: ZipMember): number;
+  /** false drops the member (Perl's filename_filter). */
+  keep?(name: string): boolean;
+  /** Normalize one member; returns the timestamp it gets (Perl's member_normalizer). A plain
+   *  number when no content had to be read. */
+  member?(m: ZipMember, time: number, io: MemberIO, ctx: HandlerContext): number | Promise<number>;
+}
+
+/** Perl's `cmp` on member names. */
+export const compareNames = (a: ZipMember, b: ZipMember): number => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0);
+
+const S_IFMT = 0o170000;
+const S_IFLNK = 0o120000;
+const S_IFDIR = 0o040000;
+const S_IFREG = 0o100000;
+
+/** Members up to this size go through the dispatcher; larger ones are left as they are. */
+const DISPATCH_LIMIT = 256 << 20;
+
+/** The time members get: T, floored at the earliest DOS time Archive::Zip writes safely. */
+export function memberTime(T: number | undefined): number {
+  return T === undefined || T < SAFE_EPOCH ? SAFE_EPOCH : T;
+}
+
+/** Output order, and the members the flavor drops (each named in a warning, as Perl does).
+ *  Fix: a first, stored `mimetype` (EPUB, ODF) stays first; the rest sorted. */
+export function orderMembers(members: ZipMember[], flavor: ZipFlavor, ctx: HandlerContext): ZipMember[] {
+  const compare = flavor.compare ?? compareNames;
+  const first = members[0];
+  const pinned = first && first.name === 'mimetype' && first.entry.method === STORED ? first : undefined;
+  let ordered = [...(pinned ? [pinned] : []), ...members.filter((m) => m !== pinned).sort(compare)];
+  if (flavor.keep) {
+    for (const m of ordered.filter((m) => !flavor.keep!(m.name))) ctx.warn(`Removing ${m.name} from ${ctx.name}`);
+    ordered = ordered.filter((m) => flavor.keep!(m.name));
+  }
+  return ordered;
+}
+
+/** Archive::Zip's unixFileAttributes getter for FA_UNIX members. */
+function unixMode(m: ZipMember): number {
+  const mode = m.externalAttrs >>> 16;
+  const localExtra = m.localLoaded && m.local ? m.local.extra.length > 0 : false;
+  if (mode !== 0 || !localExtra) return mode;
+  // No mode stored but a local extra field: Archive::Zip falls back to the DOS attributes.
+  const attribs = ((m.externalAttrs & 1 ? 0 : 1) << 1) | ((m.externalAttrs & 0x10) >> 4);
+  return 0o444 | (attribs << 6) | (attribs << 3) | attribs;
+}
+
+function normalizedAttrs(m: ZipMember): number {
+  const old = unixMode(m);
+  if ((old & S_IFMT) === S_IFLNK) return (S_IFLNK | 0o777) * 0x10000; // fix: symlinks stay symlinks
+  let perms = old & 0o100 ? 0o755 : 0o644;
+  const dir = m.kind === 'dir' || isDirectoryEntry(m.name, m.entry);
+  perms = dir ? (perms & ~S_IFREG) | S_IFDIR : (perms & ~S_IFDIR) | S_IFREG;
+  return perms * 0x10000 + (perms & S_IFDIR ? 16 : 0);
+}
+
+/** Run one member through the dispatcher; its new content replaces the old when it changed. */
+async function dispatch(m: ZipMember, io: MemberIO, ctx: HandlerContext, how: MemberOptions): Promise<void> {
+  const sink = new BufferSink();
+  if ((await ctx.member(m.name, new BufferSource(await io.contents(m)), sink, how)).changed) await io.replace(m, sink.toBuffer());
+}
+
+/** Beyond Perl: the members the user's options reach (see the header comment). */
+async function beyondPerl(m: ZipMember, io: MemberIO, ctx: HandlerContext): Promise<void> {
+  const size = m.entry.uncompressedSize;
+  if (m.kind === 'dir' || size === 0 || size > DISPATCH_LIMIT) return;
+  if (ctx.options.enabled.has('xml') && /\.opf$/i.test(m.name)) await dispatch(m, io, ctx, { allow: ['xml'], errors: 'throw' });
+  if (scrubs(ctx.options) && (size >= 64 || /\.(?:html?|xhtml)$/i.test(m.name))) await dispatch(m, io, ctx, { allow: ['html', 'elf'] });
+}
+
+/** Times, attributes and contents of every member, as the flavor and the options say. */
+export async function applyPolicy(members: ZipMember[], flavor: ZipFlavor, io: MemberIO, ctx: HandlerContext): Promise<void> {
+  const time = memberTime(ctx.options.timestamp);
+  for (const m of members) {
+    let stamp: number | Promise<number> = flavor.member ? flavor.member(m, time, io, ctx) : time;
+    if (typeof stamp !== 'number') stamp = await stamp;
+    m.lastMod = dosTime(stamp);
+    if (m.entry.fileAttributeFormat === FA_UNIX) m.externalAttrs = normalizedAttrs(m);
+    await beyondPerl(m, io, ctx);
+  }
+}
+
+/** The extra-field normalizer for this archive: each distinct problem warned once. */
+export function extraFieldNormalizer(ctx: HandlerContext): (field: Buffer) => Buffer {
+  const T = ctx.options.timestamp;
+  const time = memberTime(T);
+  const warned = new Set<string>();
+  return (field) =>
+    field.length === 0
+      ? field
+      : normalizeExtraField(field, time, T, (msg) => {
+          if (!warned.has(msg)) ctx.warn(`strip-nondeterminism: ${ctx.name}: ${msg}`);
+          warned.add(msg);
+        }) ?? Buffer.alloc(0);
+}

@@ -1,0 +1,206 @@
+/**
+ * Writing a normalized zip archive as Archive::Zip 1.68 writes it: local headers, data and data
+ * descriptors in the output order, then the central directory and its end records (zip64 where
+ * Archive::Zip writes it). Unchanged members' compressed data is copied raw from the source,
+ * streamed for large ones; members whose content a flavor replaced are recompressed with zlib
+ * level 6, memLevel 9 (pako: byte-identical to the zlib behind Perl's Compress::Raw::Zlib).
+ */
+import type { HandlerContext } from '../../src/kit/handler.js';
+import { forEachChunk, type Sink, type Source } from '../../src/kit/io.js';
+import { ByteWriter, crc32 } from '../../src/kit/binary.js';
+import { FormatError } from '../../src/kit/errors.js';
+import {
+  DEFLATED, FLAG_DATA_DESCRIPTOR, FLAG_UTF8, SIG_CENTRAL, SIG_DATA_DESCRIPTOR, SIG_EOCD, SIG_LOCAL, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR, STORED,
+  perlNameBytes, type ZipArchive,
+} from './records.js';
+import { dataLength, squeezeSlashes, type ZipMember } from './members.js';
+
+/** Members up to this size are read in one piece; larger ones are streamed. */
+const SMALL_MEMBER = 1 << 20;
+const EMPTY = Buffer.alloc(0);
+
+/** A member's output fields and where its compressed data comes from. */
+interface Planned {
+  versionNeeded: number;
+  bitFlag: number;
+  nameBytes: Buffer;
+  method: number;
+  usize: number;
+  crc: number;
+  data: { kind: 'copy'; offset: number; length: number } | { kind: 'bytes'; bytes: Buffer };
+}
+
+/** Why a member cannot be written as Archive::Zip would (the archive is then kept). */
+export class Unwritable extends Error {}
+
+/** A member whose data is copied as it is (fields from the central directory). */
+async function planCopied(src: Source, m: ZipMember, ctx: HandlerContext): Promise<Planned> {
+  const e = m.entry;
+  const local = m.local!;
+  const nameBytes = e.bitFlag & FLAG_UTF8 ? perlNameBytes(m.name, e.bitFlag) : e.name;
+  const base = { versionNeeded: e.versionNeeded, bitFlag: e.bitFlag, nameBytes, usize: e.uncompressedSize };
+  if (e.uncompressedSize === 0) {
+    if (e.method !== STORED && e.method !== DEFLATED) throw new Unwritable(`strip-nondeterminism: ${ctx.name}: unsupported compression method ${e.method} for an empty member; left unchanged`);
+    return { ...base, method: STORED, crc: e.method === STORED ? 0 : e.crc32, data: { kind: 'bytes', bytes: EMPTY } };
+  }
+  const length = dataLength(m);
+  if (local.dataOffset + length > src.size) throw new FormatError(`member ${m.name}: data runs past the end of the archive`);
+  if (length <= SMALL_MEMBER) {
+    // Small members are read once: Archive::Zip recomputes a stored member's CRC.
+    const bytes = src.readSync(local.dataOffset, length);
+    return { ...base, method: e.method, crc: e.method === STORED ? crc32(bytes) : e.crc32, data: { kind: 'bytes', bytes } };
+  }
+  const crc = e.method === STORED ? await crcOfRange(src, local.dataOffset, length) : e.crc32;
+  return { ...base, method: e.method, crc, data: { kind: 'copy', offset: local.dataOffset, length } };
+}
+
+/** A directory or a replaced member: fields from its local header. */
+async function planRebuilt(m: ZipMember, ctx: HandlerContext): Promise<Planned> {
+  const local = m.local!;
+  const bitFlag = local.bitFlag;
+  const localName = squeezeSlashes(local.name.toString('latin1'));
+  const nameBytes = m.kind === 'dir' ? perlNameBytes(m.name, bitFlag) : bitFlag & FLAG_UTF8 ? Buffer.from(localName, 'utf8') : Buffer.from(localName, 'latin1');
+  const base = { versionNeeded: local.versionNeeded, bitFlag, nameBytes };
+  if (m.kind === 'dir') return { ...base, usize: 0, method: STORED, crc: local.method === STORED ? 0 : m.entry.crc32, data: { kind: 'bytes', bytes: EMPTY } };
+  const content = m.content!;
+  const method = content.length === 0 ? STORED : m.entry.method;
+  const planned = { ...base, usize: content.length, crc: crc32(content), method };
+  if (method === DEFLATED) return { ...planned, data: { kind: 'bytes', bytes: await deflateLikePerl(content) } };
+  if (method === STORED) return { ...planned, data: { kind: 'bytes', bytes: content } };
+  throw new Unwritable(`strip-nondeterminism: ${ctx.name}: cannot recompress ${m.name} with method ${method}; left unchanged`);
+}
+
+/** The archive as it is written: members, then the central directory, streamed to the sink. */
+class ArchiveWriter {
+  private readonly out = new ByteWriter(); // members, handed to the sink in blocks of about 1 MiB
+  private readonly cd = new ByteWriter(); // the central directory, written at the end
+  private copied = 0; // bytes streamed straight from the source (large members)
+  zip64 = false;
+
+  constructor(
+    private readonly src: Source,
+    private readonly sink: Sink,
+    private readonly extra: (field: Buffer) => Buffer,
+  ) {}
+
+  get offset(): number {
+    return this.out.total + this.copied;
+  }
+
+  async drain(): Promise<void> {
+    for (const chunk of this.out.take()) await this.sink.write(chunk);
+  }
+
+  async member(m: ZipMember, p: Planned): Promise<void> {
+    let bitFlag = p.bitFlag;
+    if (p.usize === 0) bitFlag &= ~FLAG_DATA_DESCRIPTOR;
+    const csize = p.data.kind === 'copy' ? p.data.length : p.data.bytes.length;
+    // Archive::Zip writes a zip64 local header when needed, and for a copied member whose
+    // local header had zip64 information in a zip64 archive (it re-reads it while copying).
+    const zip64 = p.usize > 0xffffffff || (m.kind === 'file' && m.local!.zip64);
+    const headerOffset = this.offset;
+    await this.local(m, { ...p, bitFlag }, csize, zip64);
+    this.central(m, { ...p, bitFlag }, csize, headerOffset, zip64);
+  }
+
+  /** Local header, data, data descriptor. */
+  private async local(m: ZipMember, p: Planned, csize: number, zip64: boolean): Promise<void> {
+    const out = this.out;
+    const hasDD = (p.bitFlag & FLAG_DATA_DESCRIPTOR) !== 0;
+    const localExtra = this.extra(m.local!.extra);
+    out.u32(SIG_LOCAL).u16(zip64 ? Math.max(p.versionNeeded, 45) : p.versionNeeded).u16(p.bitFlag).u16(p.method).u32(m.lastMod);
+    out.u32(hasDD ? 0 : p.crc);
+    if (zip64) out.u32(0xffffffff).u32(0xffffffff);
+    else out.u32(hasDD ? 0 : csize).u32(hasDD ? 0 : p.usize);
+    out.u16(p.nameBytes.length).u16(localExtra.length + (zip64 ? 20 : 0)).bytes(p.nameBytes).bytes(localExtra);
+    if (zip64) out.u16(1).u16(16).u64(hasDD ? 0 : p.usize).u64(hasDD ? 0 : csize);
+    if (p.data.kind === 'copy') {
+      await this.drain();
+      await this.sink.copyFrom(this.src, p.data.offset, p.data.length); // streamed in bounded chunks
+      this.copied += p.data.length;
+    } else {
+      out.bytes(p.data.bytes);
+    }
+    if (hasDD) {
+      out.u32(SIG_DATA_DESCRIPTOR).u32(p.crc);
+      if (zip64) out.u64(csize).u64(p.usize);
+      else out.u32(csize).u32(p.usize);
+    }
+    if (out.pending >= 1 << 20) await this.drain();
+  }
+
+  /** The member's central directory record. Archive::Zip's zip64 record holds the 64-bit
+   *  values that need it, and the header offset when it needs it or when nothing else does. */
+  private central(m: ZipMember, p: Planned, csize: number, headerOffset: number, zip64: boolean): void {
+    const e = m.entry;
+    const cdExtra = this.extra(e.extra);
+    const cdZip64 = p.usize > 0xffffffff || csize > 0xffffffff || headerOffset > 0xffffffff;
+    const z64: number[] = [];
+    const bigU = cdZip64 && p.usize > 0xffffffff;
+    const bigC = cdZip64 && csize > 0xffffffff;
+    if (bigU) z64.push(p.usize);
+    if (bigC) z64.push(csize);
+    const bigO = cdZip64 && (headerOffset > 0xffffffff || z64.length === 0);
+    if (bigO) z64.push(headerOffset);
+    if (zip64 || cdZip64) this.zip64 = true;
+    const cd = this.cd;
+    cd.u32(SIG_CENTRAL).u8(e.versionMadeBy).u8(e.fileAttributeFormat).u16(cdZip64 ? Math.max(p.versionNeeded, 45) : p.versionNeeded);
+    cd.u16(p.bitFlag).u16(p.method).u32(m.lastMod).u32(p.crc);
+    cd.u32(bigC ? 0xffffffff : csize).u32(bigU ? 0xffffffff : p.usize);
+    cd.u16(p.nameBytes.length).u16(cdExtra.length + (cdZip64 ? 4 + 8 * z64.length : 0)).u16(e.comment.length);
+    cd.u16(0).u16(e.internalAttrs).u32(m.externalAttrs);
+    cd.u32(bigO ? 0xffffffff : headerOffset);
+    cd.bytes(p.nameBytes).bytes(cdExtra);
+    if (cdZip64) {
+      cd.u16(1).u16(8 * z64.length);
+      for (const v of z64) cd.u64(v);
+    }
+    cd.bytes(e.comment);
+  }
+
+  /** Central directory and its end records. */
+  async finish(zip: ZipArchive, count: number): Promise<void> {
+    const cdOffset = this.offset;
+    await this.drain();
+    for (const chunk of this.cd.take()) await this.sink.write(chunk);
+    const cdSize = this.cd.total;
+    const end = new ByteWriter(4096);
+    if (this.zip64 || count > 0xffff || cdSize > 0xffffffff || cdOffset > 0xffffffff) {
+      const eocd64At = cdOffset + cdSize;
+      end.u32(SIG_ZIP64_EOCD).u64(44).u16(zip.zip64VersionMadeBy || 45).u16(Math.max(zip.zip64VersionNeeded, 45)).u32(0).u32(0);
+      end.u64(count).u64(count).u64(cdSize).u64(cdOffset);
+      end.u32(SIG_ZIP64_LOCATOR).u32(0).u64(eocd64At).u32(1);
+    }
+    end.u32(SIG_EOCD).u16(0).u16(0).u16(Math.min(count, 0xffff)).u16(Math.min(count, 0xffff));
+    end.u32(Math.min(cdSize, 0xffffffff)).u32(Math.min(cdOffset, 0xffffffff)).u16(zip.comment.length).bytes(zip.comment);
+    for (const chunk of end.take()) await this.sink.write(chunk);
+  }
+}
+
+/** Write `members` (local headers already loaded) in order. Throws Unwritable for a member
+ *  Archive::Zip would not write as this port does. */
+export async function writeArchive(src: Source, zip: ZipArchive, members: ZipMember[], sink: Sink, ctx: HandlerContext, extra: (field: Buffer) => Buffer): Promise<void> {
+  const writer = new ArchiveWriter(src, sink, extra);
+  for (const m of members) await writer.member(m, m.kind === 'file' ? await planCopied(src, m, ctx) : await planRebuilt(m, ctx));
+  await writer.finish(zip, members.length);
+}
+
+/** Raw deflate exactly as Perl's Compress::Raw::Zlib does it for Archive::Zip (zlib level 6,
+ *  memLevel 9). Node's bundled zlib is a fork whose output differs, so this uses pako, a port
+ *  of zlib that matches byte for byte (docs/dependencies.md). Loaded on first use. */
+let pakoModule: typeof import('pako') | undefined;
+async function deflateLikePerl(data: Buffer): Promise<Buffer> {
+  if (!pakoModule) {
+    const mod = (await import('pako')) as typeof import('pako') & { default?: typeof import('pako') };
+    pakoModule = mod.default ?? mod;
+  }
+  return Buffer.from(pakoModule.deflateRaw(data, { level: 6, memLevel: 9 }));
+}
+
+async function crcOfRange(src: Source, offset: number, length: number): Promise<number> {
+  let crc = 0;
+  await forEachChunk(src, offset, length, (chunk) => {
+    crc = crc32(chunk, crc);
+  });
+  return crc;
+}

@@ -1,0 +1,90 @@
+/**
+ * The member dispatcher: the one way into nested members. It builds the HandlerContext every
+ * handler gets; ctx.member() picks a member's handler from the registry by detection (or takes
+ * the one the container names), runs it one level deeper, and turns a member's FormatError into
+ * a warning naming it (or lets it fail the container, when the container asks). The nesting
+ * depth is bounded here, once, for every container.
+ */
+import type { Handler, HandlerContext, MemberHooks, MemberOptions, MemberResult } from '../kit/handler.js';
+import { LimitError } from '../kit/handler.js';
+import { HEAD_SIZE, type Sink, type Source } from '../kit/io.js';
+import type { NormalizeOptions } from '../kit/options.js';
+import { FormatError } from '../kit/errors.js';
+import { detect } from './detect.js';
+import { handlerByName, handlers } from './registry.js';
+
+/** Containers nested deeper than this are refused (a nested-jar bomb), unless options say. */
+export const DEFAULT_MAX_DEPTH = 32;
+
+/** Where a file's warnings and verbose lines go (its FileReport). */
+export interface Diagnostics {
+  readonly warnings: string[];
+  readonly info: string[];
+}
+
+class Context implements HandlerContext {
+  /** Set by keep(): the handler left its input alone on purpose. */
+  kept = false;
+
+  constructor(
+    readonly options: NormalizeOptions,
+    readonly name: string,
+    readonly depth: number,
+    private readonly out: Diagnostics,
+    readonly hooks?: MemberHooks,
+  ) {}
+
+  warn(message: string): void {
+    this.out.warnings.push(message);
+  }
+
+  info(message: string): void {
+    this.out.info.push(message);
+  }
+
+  keep(reason: string): void {
+    this.kept = true;
+    this.warn(reason);
+  }
+
+  async member(name: string, src: Source, sink: Sink, how: MemberOptions = {}): Promise<MemberResult> {
+    const handler = await chooseHandler(name, src, this.options, how);
+    if (!handler) return { changed: false, kept: false };
+    const limit = this.options.maxDepth ?? DEFAULT_MAX_DEPTH;
+    if (this.depth >= limit) throw new LimitError(`${this.name}: members nested more than ${limit} deep (--max-depth raises the limit)`);
+    const child = new Context(this.options, name === '' ? this.name : `${this.name}:${name}`, this.depth + 1, this.out, how.hooks);
+    try {
+      const changed = await handler.normalize(src, sink, child);
+      return { handler: handler.name, changed, kept: child.kept };
+    } catch (e) {
+      if (!(e instanceof FormatError) || e instanceof LimitError || how.errors === 'throw') throw e;
+      this.warn(`${child.name}: ${e.message}; member left unchanged`);
+      return { handler: handler.name, changed: false, kept: true };
+    }
+  }
+}
+
+/** The context of a file (depth 0), reporting into `out`. */
+export function fileContext(options: NormalizeOptions, name: string, out: Diagnostics): HandlerContext {
+  return new Context(options, name, 0, out);
+}
+
+/** The member's handler: the one named by `as`, else detection among the allowed ones. */
+async function chooseHandler(name: string, src: Source, options: NormalizeOptions, how: MemberOptions): Promise<Handler | undefined> {
+  if (how.as !== undefined) {
+    const named = handlerByName(how.as);
+    if (!named) throw new Error(`no handler named ${how.as}`);
+    return named;
+  }
+  const allowed = new Set([...(how.implied ?? []), ...[...options.enabled].filter((n) => !how.allow || how.allow.includes(n))]);
+  const candidates = handlers().filter((h) => allowed.has(h.name) && h.matchName(name));
+  // Nothing could take it: the member's bytes are not even read.
+  if (candidates.length === 0 || src.size === 0) return undefined;
+  const found = await detect(name, withHead(src), allowed, candidates);
+  return found?.enabled ? found.handler : undefined;
+}
+
+/** `src` with its first bytes at hand, as detection wants it. */
+function withHead(src: Source): Source & { head: Buffer } {
+  return { size: src.size, head: src.readSync(0, HEAD_SIZE), read: (o, l) => src.read(o, l), readSync: (o, l) => src.readSync(o, l) };
+}
