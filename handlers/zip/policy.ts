@@ -4,7 +4,7 @@
  * 1980-01-01 12:01 UTC), Unix modes 0644/0755, extra fields, and each flavor's member
  * normalizer. Beyond Perl, a few members go through the dispatcher (ctx.member) when the user
  * turned on what they need: an EPUB's `*.opf` with xml; HTML and ELF members with build paths or
- * host names. Perl's own zip handler looks inside no member, so these stay off in
+ * host names; members a handler registered through the library API claims. Perl's own zip handler looks inside no member, so these stay off in
  * dh_strip_nondeterminism and Perl's bytes are kept there.
  */
 import type { HandlerContext, MemberOptions } from '../../src/kit/handler.js';
@@ -84,6 +84,8 @@ async function dispatch(m: ZipMember, io: MemberIO, ctx: HandlerContext, how: Me
 async function beyondPerl(m: ZipMember, io: MemberIO, ctx: HandlerContext): Promise<void> {
   const size = m.entry.uncompressedSize;
   if (m.kind === 'dir' || size === 0 || size > DISPATCH_LIMIT) return;
+  // Formats registered through the library API (none of Perl's normalizers).
+  if (ctx.wants(m.name, { allow: [] })) await dispatch(m, io, ctx, { allow: [] });
   if (ctx.options.enabled.has('xml') && /\.opf$/i.test(m.name)) await dispatch(m, io, ctx, { allow: ['xml'], errors: 'throw' });
   if (scrubs(ctx.options) && (size >= 64 || /\.(?:html?|xhtml)$/i.test(m.name))) await dispatch(m, io, ctx, { allow: ['html', 'elf'] });
 }

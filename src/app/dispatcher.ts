@@ -11,7 +11,7 @@ import { HEAD_SIZE, type Sink, type Source } from '../kit/io.js';
 import type { NormalizeOptions } from '../kit/options.js';
 import { FormatError } from '../kit/errors.js';
 import { detect } from './detect.js';
-import { handlerByName, handlers } from './registry.js';
+import { handlerByName, handlers, isBuiltIn } from './registry.js';
 
 /** Containers nested deeper than this are refused (a nested-jar bomb), unless options say. */
 export const DEFAULT_MAX_DEPTH = 32;
@@ -47,6 +47,10 @@ class Context implements HandlerContext {
     this.warn(reason);
   }
 
+  wants(name: string, how: MemberOptions = {}): boolean {
+    return how.as !== undefined || candidates(name, this.options, how).length > 0;
+  }
+
   async member(name: string, src: Source, sink: Sink, how: MemberOptions = {}): Promise<MemberResult> {
     const handler = await chooseHandler(name, src, this.options, how);
     if (!handler) return { changed: false, kept: false };
@@ -76,12 +80,17 @@ async function chooseHandler(name: string, src: Source, options: NormalizeOption
     if (!named) throw new Error(`no handler named ${how.as}`);
     return named;
   }
-  const allowed = new Set([...(how.implied ?? []), ...[...options.enabled].filter((n) => !how.allow || how.allow.includes(n))]);
-  const candidates = handlers().filter((h) => allowed.has(h.name) && h.matchName(name));
+  const found = candidates(name, options, how);
   // Nothing could take it: the member's bytes are not even read.
-  if (candidates.length === 0 || src.size === 0) return undefined;
-  const found = await detect(name, withHead(src), allowed, candidates);
-  return found?.enabled ? found.handler : undefined;
+  if (found.length === 0 || src.size === 0) return undefined;
+  const detected = await detect(name, withHead(src), new Set(found.map((h) => h.name)), found);
+  return detected?.enabled ? detected.handler : undefined;
+}
+
+/** The normalizers `how` allows whose name pattern matches `name`, in detection order. */
+function candidates(name: string, options: NormalizeOptions, how: MemberOptions): Handler[] {
+  const allowed = (n: string) => how.implied?.includes(n) || (options.enabled.has(n) && (!how.allow || how.allow.includes(n) || !isBuiltIn(n)));
+  return handlers().filter((h) => allowed(h.name) && h.matchName(name));
 }
 
 /** `src` with its first bytes at hand, as detection wants it. */

@@ -4,7 +4,7 @@
  * reports a change. Every outcome is returned as a FileReport; nothing here prints.
  */
 import * as fs from 'node:fs';
-import { FileSource, DiscardSink, type Sink } from '../kit/io.js';
+import { BufferSink, BufferSource, DiscardSink, FileSource, HEAD_SIZE, type Sink, type Source } from '../kit/io.js';
 import type { Handler } from '../kit/handler.js';
 import { fileContext } from './dispatcher.js';
 import type { NormalizeOptions } from '../kit/options.js';
@@ -41,6 +41,50 @@ function describe(e: unknown): string {
   return err instanceof Error ? err.message : String(e);
 }
 
+/** The forced handler, or detection's; undefined when none runs (report.skipped says why). */
+async function pickHandler(path: string, src: Source & { head: Buffer }, options: RunOptions, report: FileReport | BufferResult): Promise<Handler | undefined> {
+  let handler = options.forced;
+  if (!handler) {
+    const found = await detect(path, src, options.enabled);
+    if (!found) {
+      report.skipped = 'no-handler';
+      return undefined;
+    }
+    report.handler = found.handler.name;
+    if (!found.enabled) {
+      report.skipped = 'disabled';
+      return undefined;
+    }
+    handler = found.handler;
+  }
+  report.handler = handler.name;
+  return handler;
+}
+
+export interface BufferResult {
+  /** The normalized bytes (the input itself when nothing changed). */
+  bytes: Buffer;
+  changed: boolean;
+  handler?: string;
+  skipped?: 'disabled' | 'no-handler';
+  warnings: string[];
+  info: string[];
+}
+
+/** Normalize bytes held in memory as if they were the file `name`. A FormatError propagates. */
+export async function normalizeBytes(bytes: Buffer, name: string, options: RunOptions): Promise<BufferResult> {
+  const result: BufferResult = { bytes, changed: false, warnings: [], info: [] };
+  const src = Object.assign(new BufferSource(bytes), { head: bytes.subarray(0, HEAD_SIZE) });
+  const handler = await pickHandler(name, src, options, result);
+  if (!handler) return result;
+  const sink = new BufferSink();
+  if (await handler.normalize(src, sink, fileContext(options, name, result))) {
+    result.changed = true;
+    result.bytes = sink.toBuffer();
+  }
+  return result;
+}
+
 export async function normalizeFile(path: string, options: RunOptions): Promise<FileReport> {
   const report: FileReport = { path, changed: false, warnings: [], info: [], exitCode: 0 };
   let st: fs.Stats;
@@ -72,21 +116,8 @@ export async function normalizeFile(path: string, options: RunOptions): Promise<
   let sink: (Sink & { commit?: () => Promise<void>; abort?: () => void }) | undefined;
   try {
     src = await FileSource.open(path);
-    let handler = options.forced;
-    if (!handler) {
-      const found = await detect(path, src, options.enabled);
-      if (!found) {
-        report.skipped = 'no-handler';
-        return report;
-      }
-      report.handler = found.handler.name;
-      if (!found.enabled) {
-        report.skipped = 'disabled';
-        return report;
-      }
-      handler = found.handler;
-    }
-    report.handler = handler.name;
+    const handler = await pickHandler(path, src, options, report);
+    if (!handler) return report;
     // One read for the whole file beats many small ones; large files keep streaming.
     src.preload();
     const ctx = fileContext(options, path, report);

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { normalizeFile, type FileReport, type RunOptions } from './pipeline.js';
-import { handlerByName } from './registry.js';
+import { handlerByName, hasThirdPartyHandlers } from './registry.js';
 import { syncRenames } from './writer.js';
 
 /** What a worker needs to rebuild RunOptions: the same, with the set as an array and the forced
@@ -47,8 +47,9 @@ const MIN_FILES_FOR_WORKERS = 64;
 export async function runFiles(paths: readonly string[], options: RunOptions, jobs: number, onReport?: (index: number, r: FileReport) => void): Promise<FileReport[]> {
   const reports: FileReport[] = new Array(paths.length);
   const workerUrl = new URL('./worker.js', import.meta.url);
-  // Run from TypeScript sources (the test runner) there is no compiled worker: stay in-thread.
-  if (jobs <= 1 || paths.length < MIN_FILES_FOR_WORKERS || !existsSync(fileURLToPath(workerUrl))) {
+  // Run from TypeScript sources (the test runner) there is no compiled worker, and handlers
+  // registered through the API live in this thread only: stay in-thread.
+  if (jobs <= 1 || hasThirdPartyHandlers() || paths.length < MIN_FILES_FOR_WORKERS || !existsSync(fileURLToPath(workerUrl))) {
     await normalizeAll(paths, options, (i, r) => {
       reports[i] = r;
       onReport?.(i, r);

@@ -58,6 +58,11 @@ export function registerHandler(handler: Handler, position: { before?: string } 
   thirdParty++;
 }
 
+/** Is this one of this project's own handlers (not registered through the API)? */
+export function isBuiltIn(name: string): boolean {
+  return BUILT_IN.some((h) => h.name === name);
+}
+
 export function handlerByName(name: string): Handler | undefined {
   return table.find((h) => h.name === name);
 }

@@ -7,6 +7,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BufferSink, BufferSource } from '../kit/io.js';
+import { AR_HEADER, readArMembers } from '../../handlers/ar/archive.js';
 import { readZip } from '../../handlers/zip/records.js';
 import { BLOCK, cstring, isZeroBlock, looksLikeTar, parseHeader } from '../../handlers/tar/header.js';
 import { compressionOf, decompress } from '../../handlers/tar/compression.js';
@@ -126,12 +127,10 @@ function tarMembers(data: Buffer): Map<string, Member> {
 
 function arMembers(data: Buffer): Map<string, Member> {
   const members = new Map<string, Member>();
-  for (let pos = 8; pos + 60 <= data.length; ) {
-    const h = data.toString('latin1', pos, pos + 60);
-    const size = Number(h.slice(48, 58).trim());
-    const body = data.subarray(pos + 60, pos + 60 + size);
-    members.set(h.slice(0, 16).trim(), { mtime: h.slice(16, 28).trim(), uid: h.slice(28, 34).trim(), gid: h.slice(34, 40).trim(), mode: h.slice(40, 48).trim(), size, content: sha(body) });
-    pos += 60 + size + (size % 2);
+  for (const m of readArMembers(new BufferSource(data), 'dpkg')) {
+    const field = (from: number, to: number) => m.header.toString('latin1', from, to).trim();
+    const body = data.subarray(m.pos + AR_HEADER, m.pos + AR_HEADER + m.size);
+    members.set(m.id.trim(), { mtime: field(16, 28), uid: field(28, 34), gid: field(34, 40), mode: field(40, 48), size: m.size, content: sha(body) });
   }
   return members;
 }

@@ -12,8 +12,9 @@ import { FormatError } from './errors.js';
 
 /** What a container may say about how its members are normalized (HandlerContext.member). */
 export interface MemberOptions {
-  /** Normalizers allowed to take the member, among the enabled ones. Default: every enabled one.
-   *  `[]` with `implied` gives exactly the container's own choices (zip keeps Perl's bytes). */
+  /** This project's normalizers allowed to take the member, among the enabled ones. Default:
+   *  every enabled one. Handlers registered through the API are allowed whatever the list says:
+   *  they are no format the Perl tool knows, so they cannot change its bytes. */
   readonly allow?: readonly string[];
   /** Normalizers the container's own format applies whether or not --normalizers enabled them
    *  (odf's meta.xml). Detection still decides. */
@@ -66,6 +67,9 @@ export interface HandlerContext {
    * partial output, which the caller discards.
    */
   member(name: string, src: Source, sink: Sink, options?: MemberOptions): Promise<MemberResult>;
+  /** Might a handler take a member of this name (by its name alone)? Lets a container skip
+   *  reading a member (inflating it, say) that nothing would look at. */
+  wants(name: string, options?: MemberOptions): boolean;
 }
 
 export interface Handler {
