@@ -1,6 +1,7 @@
 /**
  * Writing results: temp file beside the target, fsync, rename; mode, owner and the file's own
- * times kept; hard links all see the new bytes; unchanged files are not rewritten; a failure
+ * times kept (to the microsecond, never earlier); every hard-linked name given sees the new bytes,
+ * others keep the old with a warning; unchanged files are not rewritten; a failure
  * mid-write leaves the original byte-identical and no temporary file behind.
  */
 import * as fs from 'node:fs';
@@ -45,15 +46,44 @@ describe('replacing a file', () => {
     expect([st.uid, st.gid]).toEqual([1234, 5678]);
   });
 
-  it('gives every hard-linked name the new bytes', () => {
+  it('gives every hard-linked name it was given the new bytes, still one inode', () => {
     const { dir, target } = setup();
     const other = path.join(dir, 'other-name.gz');
     fs.linkSync(target, other);
-    expect(normalize(target).status).toBe(0);
+    const r = normalize(target, other);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toBe('');
+    expect(fs.readFileSync(target).equals(GZ_OUT)).toBe(true);
     expect(fs.readFileSync(other).equals(GZ_OUT)).toBe(true);
     expect(fs.statSync(other).ino).toBe(fs.statSync(target).ino);
+    expect(fs.statSync(target).nlink).toBe(2);
     expect(fs.statSync(target).mtime.getTime()).toBe(OLD.getTime());
     expect(fs.readdirSync(dir).sort()).toEqual(['doc.gz', 'other-name.gz']);
+  });
+
+  it('leaves a hard link it was not given on the old bytes, and says so', () => {
+    const { dir, target } = setup();
+    const other = path.join(dir, 'other-name.gz');
+    fs.linkSync(target, other);
+    const r = normalize(target);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toContain(`${target}: 1 other hard link to it, not among the files given, keeps the old bytes`);
+    expect(fs.readFileSync(target).equals(GZ_OUT)).toBe(true);
+    expect(fs.readFileSync(other).equals(fs.readFileSync(GZ))).toBe(true);
+    expect(fs.readdirSync(dir).sort()).toEqual(['doc.gz', 'other-name.gz']);
+  });
+
+  it('keeps the mtime to the microsecond, never earlier', () => {
+    const { target } = setup();
+    const ns = 1_600_000_000_123_456_789n;
+    const seconds = Number(ns / 1_000_000_000n) + Number(ns % 1_000_000_000n) / 1e9;
+    fs.utimesSync(target, seconds, seconds);
+    const before = fs.statSync(target, { bigint: true }).mtimeNs;
+    expect(normalize(target).status).toBe(0);
+    const after = fs.statSync(target, { bigint: true }).mtimeNs;
+    expect(after >= before).toBe(true);
+    expect(after - before < 1000n).toBe(true);
+    expect(fs.readFileSync(target).equals(GZ_OUT)).toBe(true);
   });
 
   it('follows a symlink given on the command line and keeps the link', () => {

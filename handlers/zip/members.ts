@@ -6,8 +6,9 @@
 import { inflateRawSync } from 'node:zlib';
 import type { Source } from '../../src/kit/io.js';
 import { FormatError } from '../../src/kit/errors.js';
+import { LimitError } from '../../src/kit/handler.js';
 import {
-  DEFLATED, FLAG_DATA_DESCRIPTOR, FLAG_UTF8, STORED,
+  DEFLATED, FLAG_DATA_DESCRIPTOR, FLAG_ENCRYPTED, FLAG_UTF8, STORED,
   perlName, perlSortKey, readDataDescriptor, readLocalHeader,
   type CentralEntry, type LocalHeader, type ZipArchive,
 } from './records.js';
@@ -97,21 +98,50 @@ export function hasApkSigningBlock(src: Source, zip: ZipArchive): boolean {
   return src.readSync(zip.centralStart - 16, 16).toString('latin1') === 'APK Sig Block 42';
 }
 
-/** The member's uncompressed content (the flavor's replacement, once there is one). */
-export async function memberContents(src: Source, zip: ZipArchive, m: ZipMember): Promise<Buffer> {
+/**
+ * The member's uncompressed content (the flavor's replacement, once there is one), held in
+ * memory: its declared size must be within `limit` (a LimitError otherwise), and inflating
+ * stops at the declared size (more is a corrupt member, not a bigger buffer).
+ */
+export async function memberContents(src: Source, zip: ZipArchive, m: ZipMember, limit: number): Promise<Buffer> {
   if (m.content) return m.content;
   const local = loadLocal(src, zip, m);
-  if (m.entry.uncompressedSize === 0) return Buffer.alloc(0);
+  const size = m.entry.uncompressedSize;
+  if (size === 0) return Buffer.alloc(0);
+  if (size > limit || dataLength(m) > limit) {
+    throw new LimitError(`member ${m.name}: ${size} bytes to hold in memory, over the limit of ${limit} (--max-member-size raises it)`);
+  }
   const raw = src.readSync(local.dataOffset, dataLength(m));
   if (m.entry.method === STORED) return raw;
-  if (m.entry.method === DEFLATED) {
-    try {
-      return inflateRawSync(raw);
-    } catch (e) {
-      throw new FormatError(`member ${m.name}: ${(e as Error).message}`);
-    }
+  if (m.entry.method !== DEFLATED) throw new FormatError(`member ${m.name}: unsupported compression method ${m.entry.method}`);
+  let out: Buffer;
+  try {
+    out = inflateRawSync(raw, { maxOutputLength: size + 1 });
+  } catch (e) {
+    const tooBig = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE';
+    throw new FormatError(`member ${m.name}: ${tooBig ? `inflates to more than its declared ${size} bytes` : (e as Error).message}`);
   }
-  throw new FormatError(`member ${m.name}: unsupported compression method ${m.entry.method}`);
+  if (out.length !== size) throw new FormatError(`member ${m.name}: inflates to ${out.length} bytes, not its declared ${size}`);
+  return out;
+}
+
+/**
+ * Where a copied member's local header contradicts its central directory record on what the
+ * data is (method, encryption, sizes and CRC when the local header carries them), copying the
+ * data under the central record's description would make an archive readers reject: such an
+ * archive is kept as it is (Perl leaves one with a local-only encryption flag alone).
+ */
+export function localDisagreement(m: ZipMember): string | undefined {
+  const local = m.local!;
+  const e = m.entry;
+  if (local.method !== e.method) return `compression method ${local.method} in its local header, ${e.method} in the central directory`;
+  if ((local.bitFlag & FLAG_ENCRYPTED) !== (e.bitFlag & FLAG_ENCRYPTED)) return 'the encryption flag differs between its local header and the central directory';
+  if (local.bitFlag & FLAG_DATA_DESCRIPTOR) return undefined;
+  const known = (v: number) => v !== 0xffffffff;
+  if (known(local.compressedSize) && local.compressedSize !== e.compressedSize) return `compressed size ${local.compressedSize} in its local header, ${e.compressedSize} in the central directory`;
+  if (known(local.uncompressedSize) && local.uncompressedSize !== e.uncompressedSize) return `size ${local.uncompressedSize} in its local header, ${e.uncompressedSize} in the central directory`;
+  if (local.crc32 !== e.crc32) return 'the CRC differs between its local header and the central directory';
+  return undefined;
 }
 
 /** Archive::Zip's `contents($new)`: the member becomes a string member, whose fields come
@@ -125,9 +155,9 @@ export async function replaceContents(src: Source, zip: ZipArchive, m: ZipMember
   m.content = data;
 }
 
-export function memberIO(src: Source, zip: ZipArchive): MemberIO {
+export function memberIO(src: Source, zip: ZipArchive, limit: number): MemberIO {
   return {
-    contents: (m) => memberContents(src, zip, m),
+    contents: (m) => memberContents(src, zip, m, limit),
     replace: (m, data) => replaceContents(src, zip, m, data),
   };
 }

@@ -10,6 +10,7 @@
 import type { HandlerContext, MemberOptions } from '../../src/kit/handler.js';
 import { BufferSink, BufferSource } from '../../src/kit/io.js';
 import { scrubs } from '../../src/kit/build-paths-and-hostnames.js';
+import { memberLimit } from '../../src/kit/options.js';
 import { FA_UNIX, SAFE_EPOCH, STORED, dosTime, normalizeExtraField } from './records.js';
 import { isDirectoryEntry, type MemberIO, type ZipMember } from './members.js';
 
@@ -32,9 +33,6 @@ const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
 const S_IFDIR = 0o040000;
 const S_IFREG = 0o100000;
-
-/** Members up to this size go through the dispatcher; larger ones are left as they are. */
-const DISPATCH_LIMIT = 256 << 20;
 
 /** The time members get: T, floored at the earliest DOS time Archive::Zip writes safely. */
 export function memberTime(T: number | undefined): number {
@@ -83,7 +81,8 @@ async function dispatch(m: ZipMember, io: MemberIO, ctx: HandlerContext, how: Me
 /** Beyond Perl: the members the user's options reach (see the header comment). */
 async function beyondPerl(m: ZipMember, io: MemberIO, ctx: HandlerContext): Promise<void> {
   const size = m.entry.uncompressedSize;
-  if (m.kind === 'dir' || size === 0 || size > DISPATCH_LIMIT) return;
+  // Members over the in-memory limit are left as they are (these are extras, not Perl's).
+  if (m.kind === 'dir' || size === 0 || size > memberLimit(ctx.options)) return;
   // Formats registered through the library API (none of Perl's normalizers).
   if (ctx.wants(m.name, { allow: [] })) await dispatch(m, io, ctx, { allow: [] });
   if (ctx.options.enabled.has('xml') && /\.opf$/i.test(m.name)) await dispatch(m, io, ctx, { allow: ['xml'], errors: 'throw' });

@@ -27,8 +27,10 @@
  */
 import { extensionMatcher, type Handler, type HandlerContext } from '../../src/kit/handler.js';
 import { CompareSink, type Sink, type Source } from '../../src/kit/io.js';
+import { FormatError } from '../../src/kit/errors.js';
 import { FLAG_ENCRYPTED, readZip, zipKind } from './records.js';
-import { hasApkSigningBlock, loadLocal, memberIO, readMembers } from './members.js';
+import { dataLength, hasApkSigningBlock, loadLocal, localDisagreement, memberIO, readMembers } from './members.js';
+import { memberLimit } from '../../src/kit/options.js';
 import { applyPolicy, extraFieldNormalizer, orderMembers, type ZipFlavor } from './policy.js';
 import { Unwritable, writeArchive } from './writer.js';
 
@@ -57,9 +59,14 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
   if (veto) return keep(ctx, veto);
   if (read.some((m) => m.entry.bitFlag & FLAG_ENCRYPTED)) return keep(ctx, `strip-nondeterminism: ${ctx.name}: ignoring encrypted zip file`);
   const members = orderMembers(read, flavor, ctx);
-  await applyPolicy(members, flavor, memberIO(src, zip), ctx);
+  await applyPolicy(members, flavor, memberIO(src, zip, memberLimit(ctx.options)), ctx);
   // Local headers in file order (sequential reads), before the sorted writing pass.
-  for (const m of [...members].sort((a, b) => a.entry.localHeaderOffset - b.entry.localHeaderOffset)) loadLocal(src, zip, m);
+  for (const m of [...members].sort((a, b) => a.entry.localHeaderOffset - b.entry.localHeaderOffset)) {
+    const local = loadLocal(src, zip, m);
+    if (m.kind === 'file' && m.entry.uncompressedSize > 0 && local.dataOffset + dataLength(m) > src.size) throw new FormatError(`member ${m.name}: data runs past the end of the archive`);
+    const disagreement = m.kind === 'file' ? localDisagreement(m) : undefined;
+    if (disagreement) return keep(ctx, `${ctx.name}: member ${m.name}: ${disagreement}; left unchanged, as a copy would not read back`);
+  }
   try {
     await writeArchive(src, zip, members, sink, ctx, extraFieldNormalizer(ctx));
   } catch (e) {

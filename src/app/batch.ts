@@ -4,10 +4,10 @@
  * pipeline over the rest, in this thread or in workers. Shared by the CLI and the library API.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { FileReport, RunOptions } from './pipeline.js';
 import { runFiles } from './pool.js';
 import type { Target } from './walk.js';
+import { splitPath, type FsPath } from './paths.js';
 
 export interface BatchOptions {
   /** Worker threads (1: this thread). */
@@ -23,10 +23,10 @@ export interface BatchOptions {
 }
 
 /** Can the file be replaced? It must be writable, and so must its directory (temp file). */
-function writable(p: string): boolean {
+function writable(p: FsPath): boolean {
   try {
     fs.accessSync(p, fs.constants.W_OK);
-    fs.accessSync(path.dirname(p), fs.constants.W_OK);
+    fs.accessSync(splitPath(p).dir, fs.constants.W_OK);
     return true;
   } catch {
     return false;
@@ -37,8 +37,9 @@ function writable(p: string): boolean {
 function reportWithoutRunning(t: Target, options: RunOptions, batch: BatchOptions): FileReport | undefined {
   const report: FileReport = { path: t.path, changed: false, warnings: [], info: [], exitCode: 0 };
   if (t.problem === 'missing') return { ...report, error: 'Does not exist', exitCode: 2 };
+  if (t.problem === 'unreadable') return { ...report, skipped: 'unreadable', warnings: [`${batch.cmd}: ${t.message}`] };
   if (t.linkOf !== undefined) return { ...report, skipped: 'hard-link', linkOf: t.linkOf };
-  if (batch.isTree && !options.check && !writable(t.path)) {
+  if (batch.isTree && !options.check && !writable(t.fsPath)) {
     return { ...report, skipped: 'unwritable', warnings: [`${batch.cmd}: Ignoring unwritable file: ${t.path}`] };
   }
   return undefined;
@@ -50,7 +51,7 @@ export async function runTargets(targets: readonly Target[], options: RunOptions
   const work = reports.flatMap((r, i) => (r ? [] : [i]));
   batch.onStart?.(work.length);
   const results = await runFiles(
-    work.map((i) => targets[i].path),
+    work.map((i) => targets[i]),
     options,
     batch.jobs,
     batch.onReport && ((_i, r) => batch.onReport!(r)),

@@ -46,6 +46,8 @@ const SPECS: OptionSpec[] = [
   { names: ['hostname'], kind: 'list', key: 'hostname' },
   { names: ['pyc-zero-mtime'], kind: 'flag', key: 'pycZeroMtime' },
   { names: ['junit-zero-time'], kind: 'flag', key: 'junitZeroTime' },
+  { names: ['max-depth'], kind: 'integer', key: 'maxDepth' },
+  { names: ['max-member-size'], kind: 'string', key: 'maxMemberSize' },
 ];
 
 export function usage(cmd: string): string {
@@ -67,6 +69,10 @@ const EXTENSIONS = `Also: FILENAME may be a directory (walked recursively; symli
   --junit-zero-time  set the test durations in JUnit XML reports to 0
   --tar-owner NAME:ID, --tar-group NAME:ID
                      owner and group of tar and .deb members (default root:0)
+  --max-depth N      refuse archives nested more than N deep (default 32)
+  --max-member-size SIZE
+                     the most of one archive member held in memory (default 64M;
+                     K, M, G suffixes); a file needing more is an error, left unchanged
 SOURCE_DATE_EPOCH is used as the timestamp when -T is not given.`;
 
 export { summarize, jsonReport, type Summary } from './report.js';
@@ -86,6 +92,8 @@ function settingsFrom(v: Record<string, unknown>): Settings {
     pycZeroMtime: v.pycZeroMtime === true,
     junitZeroTime: v.junitZeroTime === true,
     verbose: v.verbose === true,
+    maxDepth: v.maxDepth as number | undefined,
+    maxMemberSize: v.maxMemberSize as string | undefined,
   };
 }
 

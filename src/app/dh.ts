@@ -15,7 +15,7 @@ import { perlDefaultEnabled } from './registry.js';
 import type { FileReport, RunOptions } from './pipeline.js';
 import { runFiles } from './pool.js';
 import { parseInteger } from '../kit/options.js';
-import { listFiles } from './walk.js';
+import { treeTargets, type Target } from './walk.js';
 import type { Output } from './cli.js';
 
 const TOOL = 'dh_strip_nondeterminism';
@@ -184,17 +184,12 @@ export function nonBinnmuEpoch(changelog: string): number {
 }
 
 /** Files debhelper's File::Find walk would hand to the normalizers, in a stable order: no
- *  symlinks, no path containing a -X string, one name per hard-linked inode. (Excluding a
- *  directory whose path holds the string is the same as excluding each file below it.) */
-function packageFiles(dir: string, excludes: string[]): string[] {
-  const seen = new Set<string>();
-  return listFiles(dir, (full) => excludes.some((x) => full.includes(x))).filter((p) => {
-    const st = fs.statSync(p);
-    const key = `${st.ino}.${st.dev}`;
-    if (st.nlink > 1 && seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+ *  symlinks, no path containing a -X string, one name per hard-linked inode (the others get the
+ *  new bytes with it). (Excluding a directory whose path holds the string is the same as
+ *  excluding each file below it.) Unreadable directories come back as problems. */
+function packageFiles(dir: string, excludes: string[]): { files: Target[]; problems: Target[] } {
+  const targets = treeTargets(dir, (full) => excludes.some((x) => full.includes(x)));
+  return { files: targets.filter((t) => !t.problem && t.linkOf === undefined), problems: targets.filter((t) => t.problem) };
 }
 
 export async function dhMain(argv: string[], env: NodeJS.ProcessEnv, io: Output): Promise<number> {
@@ -247,12 +242,14 @@ export async function dhMain(argv: string[], env: NodeJS.ProcessEnv, io: Output)
     for (const pkg of packages) {
       const dir = o.tmpdir ?? `debian/${pkg}`;
       if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) continue;
-      const candidates: string[] = [];
-      for (const f of packageFiles(dir, o.excludes)) {
+      const candidates: Target[] = [];
+      const { files, problems } = packageFiles(dir, o.excludes);
+      for (const p of problems) io.err(`${TOOL}: warning: ${p.message}`);
+      for (const f of files) {
         try {
-          fs.accessSync(f, fs.constants.W_OK);
+          fs.accessSync(f.fsPath, fs.constants.W_OK);
         } catch {
-          io.err(`${TOOL}: warning: Ignoring unwritable file: ${path.basename(f)}`);
+          io.err(`${TOOL}: warning: Ignoring unwritable file: ${path.basename(f.path)}`);
           continue;
         }
         candidates.push(f);

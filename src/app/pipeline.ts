@@ -1,7 +1,8 @@
 /**
- * The per-file pipeline: stat, open, detect (or use the forced -t handler), run the handler
- * from a FileSource into a temporary-file sink, and replace the file only if the handler
- * reports a change. Every outcome is returned as a FileReport; nothing here prints.
+ * The per-file pipeline: open (a tree's file without following a symlink, and only if it is
+ * still the inode the walk found), detect (or use the forced -t handler), run the handler from a
+ * FileSource into a temporary-file sink, and replace the file only if the handler reports a
+ * change. Every outcome is returned as a FileReport; nothing here prints.
  */
 import * as fs from 'node:fs';
 import { BufferSink, BufferSource, DiscardSink, FileSource, HEAD_SIZE, type Sink, type Source } from '../kit/io.js';
@@ -11,6 +12,7 @@ import type { NormalizeOptions } from '../kit/options.js';
 import { detect } from './detect.js';
 import { TempFileSink } from './writer.js';
 import { FormatError } from '../kit/errors.js';
+import type { FsPath } from './paths.js';
 
 export interface RunOptions extends NormalizeOptions {
   /** -t: use this handler for every file, without detection. */
@@ -22,7 +24,7 @@ export interface FileReport {
   /** The handler that processed (or would have processed) the file. */
   handler?: string;
   /** Why the file was not processed, if it was not. */
-  skipped?: 'disabled' | 'no-handler' | 'not-a-file' | 'hard-link' | 'unwritable';
+  skipped?: 'disabled' | 'no-handler' | 'not-a-file' | 'hard-link' | 'unwritable' | 'unreadable';
   /** For skipped 'hard-link': the name that was processed for this inode. */
   linkOf?: string;
   changed: boolean;
@@ -85,46 +87,86 @@ export async function normalizeBytes(bytes: Buffer, name: string, options: RunOp
   return result;
 }
 
-export async function normalizeFile(path: string, options: RunOptions): Promise<FileReport> {
-  const report: FileReport = { path, changed: false, warnings: [], info: [], exitCode: 0 };
-  let st: fs.Stats;
-  let target = path;
-  try {
-    // One lstat serves the symlink check, the file-type check and, at commit, the attributes.
-    st = fs.lstatSync(path);
-    if (st.isSymbolicLink()) {
-      // Symlinks given on the command line are followed: the file they point to is replaced.
-      target = fs.realpathSync(path);
-      st = fs.statSync(target);
-    }
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      report.error = 'Does not exist';
-      report.exitCode = 2;
-    } else {
-      report.error = describe(e);
-      report.exitCode = 255;
-    }
-    return report;
-  }
-  if (!st.isFile()) {
-    report.skipped = 'not-a-file';
-    return report;
-  }
+/** One file to normalize: what the walk found (see Target in walk.ts). */
+export interface FileJob {
+  /** The name as shown in reports. */
+  path: string;
+  /** The name as the file system has it. */
+  fsPath: FsPath;
+  /** Found in a walked tree: symlinks are not followed, and the file must still be this inode. */
+  inode?: string;
+  /** Further names of the inode, which get the new bytes too. */
+  links?: readonly FsPath[];
+}
 
-  let src: FileSource | undefined;
+/** What a file turned out to be once opened: the source, its stat, and the names to replace. */
+interface Opened {
+  src: FileSource;
+  st: fs.BigIntStats;
+  names: FsPath[];
+}
+
+/**
+ * Open the file a job names. An operand is followed through symlinks (the file they point to is
+ * replaced); a file of a tree is opened without following one, and must still be the inode the
+ * walk saw. Returns a report when there is nothing to open.
+ */
+function openJob(job: FileJob, report: FileReport): Opened | FileReport {
+  if (job.inode === undefined) {
+    const target = fs.lstatSync(job.fsPath).isSymbolicLink() ? fs.realpathSync(job.fsPath) : job.fsPath;
+    const fd = fs.openSync(target, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    const st = fs.fstatSync(fd, { bigint: true });
+    if (!st.isFile()) {
+      fs.closeSync(fd);
+      return { ...report, skipped: 'not-a-file' };
+    }
+    return { src: FileSource.fromFd(fd, Number(st.size)), st, names: [target, ...(job.links ?? [])] };
+  }
+  let fd: number;
+  try {
+    fd = fs.openSync(job.fsPath, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return { ...report, skipped: 'not-a-file', warnings: [`${job.path}: became a symlink since the directory was read; not followed`] };
+    throw e;
+  }
+  const st = fs.fstatSync(fd, { bigint: true });
+  if (!st.isFile() || `${st.dev}:${st.ino}` !== job.inode) {
+    fs.closeSync(fd);
+    return { ...report, skipped: 'not-a-file', warnings: [`${job.path}: replaced by another file since the directory was read; left alone`] };
+  }
+  return { src: FileSource.fromFd(fd, Number(st.size)), st, names: [job.fsPath, ...(job.links ?? [])] };
+}
+
+function failure(report: FileReport, e: unknown, inTree: boolean): FileReport {
+  const code = (e as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return { ...report, error: 'Does not exist', exitCode: 2 };
+  // In a tree, a file this user may not read is a warning, and the run goes on.
+  if (inTree && code === 'EACCES') return { ...report, skipped: 'unreadable', warnings: [`${report.path}: cannot be read (EACCES); skipped`] };
+  return { ...report, error: describe(e), exitCode: 255 };
+}
+
+export async function normalizeFile(job: FileJob | string, options: RunOptions): Promise<FileReport> {
+  if (typeof job === 'string') job = { path: job, fsPath: job };
+  const report: FileReport = { path: job.path, changed: false, warnings: [], info: [], exitCode: 0 };
+  let opened: Opened | FileReport;
+  try {
+    opened = openJob(job, report);
+  } catch (e) {
+    return failure(report, e, job.inode !== undefined);
+  }
+  if (!('src' in opened)) return opened;
+  const { src, st, names } = opened;
   let sink: (Sink & { commit?: () => Promise<void>; abort?: () => void }) | undefined;
   try {
-    src = await FileSource.open(path);
-    const handler = await pickHandler(path, src, options, report);
+    const handler = await pickHandler(job.path, src, options, report);
     if (!handler) return report;
     // One read for the whole file beats many small ones; large files keep streaming.
     src.preload();
-    const ctx = fileContext(options, path, report);
-    sink = options.check ? new DiscardSink() : new TempFileSink(target, st);
+    const ctx = fileContext(options, job.path, report);
+    sink = options.check ? new DiscardSink() : new TempFileSink(names, st, (m) => report.warnings.push(m));
     const changed = await handler.normalize(src, sink, ctx);
     await src.close();
-    src = undefined;
     if (changed) await sink.commit?.();
     else sink.abort?.();
     report.changed = changed;
@@ -133,7 +175,7 @@ export async function normalizeFile(path: string, options: RunOptions): Promise<
     report.error = describe(e);
     report.exitCode = 255;
   } finally {
-    await src?.close();
+    await src.close();
   }
   return report;
 }

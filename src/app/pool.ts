@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { normalizeFile, type FileReport, type RunOptions } from './pipeline.js';
+import { normalizeFile, type FileJob, type FileReport, type RunOptions } from './pipeline.js';
 import { handlerByName, hasThirdPartyHandlers } from './registry.js';
 import { syncRenames } from './writer.js';
 
@@ -30,21 +30,27 @@ const CHUNK = 256;
  *  Each path is a distinct inode, so files in flight never touch each other. */
 const IN_FLIGHT = 8;
 
-/** Normalize `paths` with up to IN_FLIGHT files in flight; reports are delivered by index. */
-export async function normalizeAll(paths: readonly string[], options: RunOptions, done: (index: number, r: FileReport) => void): Promise<void> {
+/** Normalize `jobs` with up to IN_FLIGHT files in flight; reports are delivered by index. */
+export async function normalizeAll(jobs: readonly FileJob[], options: RunOptions, done: (index: number, r: FileReport) => void): Promise<void> {
   let next = 0;
   const lane = async () => {
-    while (next < paths.length) {
+    while (next < jobs.length) {
       const i = next++;
-      done(i, await normalizeFile(paths[i], options));
+      done(i, await normalizeFile(jobs[i], options));
     }
   };
-  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, paths.length) }, lane));
+  await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, jobs.length) }, lane));
+}
+
+/** A job as it arrives in a worker: structured cloning turns Buffers into Uint8Arrays. */
+export function fromWorkerJob(job: FileJob): FileJob {
+  const bytes = (p: FileJob['fsPath']) => (typeof p === 'string' || Buffer.isBuffer(p) ? p : Buffer.from((p as Uint8Array).buffer, (p as Uint8Array).byteOffset, (p as Uint8Array).byteLength));
+  return { ...job, fsPath: bytes(job.fsPath), links: job.links?.map(bytes) };
 }
 /** Below this many files, starting threads costs more than it saves. */
 const MIN_FILES_FOR_WORKERS = 64;
 
-export async function runFiles(paths: readonly string[], options: RunOptions, jobs: number, onReport?: (index: number, r: FileReport) => void): Promise<FileReport[]> {
+export async function runFiles(paths: readonly FileJob[], options: RunOptions, jobs: number, onReport?: (index: number, r: FileReport) => void): Promise<FileReport[]> {
   const reports: FileReport[] = new Array(paths.length);
   const workerUrl = new URL('./worker.js', import.meta.url);
   // Run from TypeScript sources (the test runner) there is no compiled worker, and handlers

@@ -4,7 +4,7 @@
  * One place, so the command line and the API cannot drift apart.
  */
 import { UsageError } from '../kit/errors.js';
-import { applyNormalizerSpec, parseBuildPaths, parseHostnames, parseOwner, resolveTimestamp } from '../kit/options.js';
+import { applyNormalizerSpec, parseBuildPaths, parseHostnames, parseOwner, parseSize, resolveTimestamp } from '../kit/options.js';
 import { defaultEnabled, handlerByName, normalizerNames, scrubOnly } from './registry.js';
 import type { RunOptions } from './pipeline.js';
 
@@ -31,6 +31,8 @@ export interface Settings {
   verbose?: boolean;
   /** Containers nested deeper than this are refused (default 32). */
   maxDepth?: number;
+  /** The most bytes of one member held in memory (default 64 MiB), or a size string `64M`. */
+  maxMemberSize?: number | string;
 }
 
 /** RunOptions for `settings`; `log` hears Perl's verbose lines about the selection. */
@@ -45,6 +47,9 @@ export function resolveSettings(settings: Settings, env: NodeJS.ProcessEnv, argv
   }
   if (settings.maxDepth !== undefined && !(Number.isInteger(settings.maxDepth) && settings.maxDepth >= 1)) {
     throw new UsageError(`--max-depth wants a whole number of at least 1`);
+  }
+  if (typeof settings.maxMemberSize === 'number' && !(Number.isSafeInteger(settings.maxMemberSize) && settings.maxMemberSize >= 1)) {
+    throw new UsageError(`--max-member-size wants a whole number of bytes of at least 1`);
   }
   const buildPaths = parseBuildPaths(settings.buildPaths ?? [], env);
   const hostnames = parseHostnames(settings.hostnames ?? [], env);
@@ -65,5 +70,6 @@ export function resolveSettings(settings: Settings, env: NodeJS.ProcessEnv, argv
     pycZeroMtime: settings.pycZeroMtime === true,
     junitZeroTime: settings.junitZeroTime === true,
     maxDepth: settings.maxDepth,
+    maxMemberBytes: typeof settings.maxMemberSize === 'string' ? parseSize(settings.maxMemberSize, '--max-member-size') : settings.maxMemberSize,
   };
 }

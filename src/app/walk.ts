@@ -2,10 +2,17 @@
  * Turning command-line operands into the list of files to process.
  *
  * - A directory is walked recursively, in byte order of names, so output order never depends on
- *   readdir order. Symlinks inside a tree are never followed or rewritten.
+ *   readdir order. Symlinks inside a tree are never followed or rewritten; each file found is
+ *   pinned to the inode the walk saw (the pipeline refuses a file swapped for another since).
+ * - Names are bytes: a name that is not valid UTF-8 is processed like any other, and shown with
+ *   its bad bytes escaped (`\xNN`) in messages and reports.
+ * - A directory that cannot be read is a warning (its target has problem 'unreadable'); the walk
+ *   goes on.
  * - A file given directly is processed even through a symlink (as the Perl tool does).
  * - Each inode is processed once: later names of a hard-linked file are reported as links to the
- *   first (the rewrite happens in place, so every name gets the new bytes).
+ *   first, and handed to the writer with it, so every name found gets the new bytes.
+ * - Temporary files a killed run left behind (`.NAME.<12 hex digits>.snd-tmp`, only ever made by
+ *   src/app/writer.ts) are removed, in trees and beside operands, and never processed.
  * - `--exclude GLOB` (repeatable): a pattern without `/` is matched against names, one with `/`
  *   against the path relative to the directory operand (and the full path); an excluded directory
  *   is not entered.
@@ -13,16 +20,26 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
+import { LEFTOVER, displayPath, joinPath, type FsPath } from './paths.js';
 
 // picomatch is loaded only when --exclude is used (it costs ~10 ms at every start otherwise).
 const requireLazy = createRequire(import.meta.url);
 
 export interface Target {
+  /** The name as shown: UTF-8, with bytes that are not valid UTF-8 escaped. */
   path: string;
+  /** The name as the file system has it (a Buffer when it is not valid UTF-8). */
+  fsPath: FsPath;
   /** Set when this name is a hard link to a file listed earlier. */
   linkOf?: string;
-  /** Missing, or a directory given where a file was expected, etc. */
-  problem?: 'missing';
+  /** A missing operand, or a directory of a tree that could not be read. */
+  problem?: 'missing' | 'unreadable';
+  /** What went wrong, for 'unreadable'. */
+  message?: string;
+  /** Found in a walked tree: the inode it must still be when opened (`dev:ino`). */
+  inode?: string;
+  /** Further names of this inode in the walk, which get the new bytes too. */
+  links?: FsPath[];
 }
 
 export type Excluder = (fullPath: string, relative: string) => boolean;
@@ -37,49 +54,128 @@ export function makeExcluder(globs: readonly string[]): Excluder {
   return (full, rel) => matchers.some((m) => m(full, rel));
 }
 
-const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
+const inodeKey = (st: fs.BigIntStats) => `${st.dev}:${st.ino}`;
+
+/** Remove a temporary file a killed run left; true if `name` was one (removed or not). */
+function removeLeftover(dir: FsPath, name: Buffer, isFile: boolean): boolean {
+  if (!isFile || !LEFTOVER.test(name.toString('latin1'))) return false;
+  try {
+    fs.unlinkSync(joinPath(dir, name));
+  } catch {
+    /* gone already, or not ours to remove: it is still not processed */
+  }
+  return true;
+}
+
+interface Found {
+  path: FsPath;
+  inode: string;
+}
+
+/** Every regular file below `dir`, in byte order of names, not following symlinks; unreadable
+ *  directories go to `problems`. */
+function walk(dir: FsPath, exclude: Excluder, root: string, files: Found[], problems: Target[]): void {
+  let entries: fs.Dirent<Buffer>[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
+  } catch (e) {
+    const shown = displayPath(dir);
+    problems.push({ path: shown, fsPath: dir, problem: 'unreadable', message: `cannot read directory ${shown} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); skipped` });
+    return;
+  }
+  entries.sort((a, b) => Buffer.compare(a.name, b.name));
+  for (const e of entries) {
+    const p = joinPath(dir, e.name);
+    const shown = displayPath(p);
+    if (exclude(shown, path.relative(root, shown))) continue;
+    if (removeLeftover(dir, e.name, e.isFile())) continue;
+    if (e.isDirectory()) walk(p, exclude, root, files, problems);
+    else if (e.isFile()) {
+      try {
+        files.push({ path: p, inode: inodeKey(fs.lstatSync(p, { bigint: true })) });
+      } catch {
+        /* vanished since readdir */
+      }
+    }
+  }
+}
 
 /** Every regular file below `dir`, in byte order of paths, not following symlinks. */
-export function listFiles(dir: string, exclude: Excluder = () => false, root = dir, out: string[] = []): string[] {
-  const entries = fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => byteOrder(a.name, b.name));
-  for (const e of entries) {
-    const p = path.join(dir, e.name);
-    if (exclude(p, path.relative(root, p))) continue;
-    if (e.isDirectory()) listFiles(p, exclude, root, out);
-    else if (e.isFile()) out.push(p);
+export function listFiles(dir: string, exclude: Excluder = () => false): string[] {
+  const files: Found[] = [];
+  walk(dir, exclude, dir, files, []);
+  return files.map((f) => displayPath(f.path));
+}
+
+/** The targets of one tree: each inode once, with its other names as links. */
+export function treeTargets(dir: string, exclude: Excluder, seen = new Map<string, Target>()): Target[] {
+  const files: Found[] = [];
+  const targets: Target[] = [];
+  walk(dir, exclude, dir, files, targets);
+  for (const f of files) {
+    const shown = displayPath(f.path);
+    const first = seen.get(f.inode);
+    if (first) {
+      targets.push({ path: shown, fsPath: f.path, linkOf: first.path });
+      (first.links ??= []).push(f.path);
+    } else {
+      const t: Target = { path: shown, fsPath: f.path, inode: f.inode };
+      seen.set(f.inode, t);
+      targets.push(t);
+    }
   }
-  return out;
+  return targets;
+}
+
+/** Leftover temporary files of a killed run beside an operand (`.NAME.<hex>.snd-tmp`). */
+function removeLeftoversBeside(file: string): void {
+  const dir = path.dirname(file);
+  const prefix = `.${path.basename(file)}.`;
+  let names: Buffer[];
+  try {
+    names = fs.readdirSync(dir, { encoding: 'buffer' });
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!name.toString('latin1').startsWith(prefix)) continue;
+    try {
+      if (fs.lstatSync(joinPath(dir, name)).isFile()) removeLeftover(dir, name, true);
+    } catch {
+      /* gone */
+    }
+  }
 }
 
 /** Expand operands into targets; `isTree` is true if any operand was a directory. */
 export function collectTargets(operands: readonly string[], exclude: Excluder): { targets: Target[]; isTree: boolean } {
   const targets: Target[] = [];
-  const seen = new Map<string, string>();
+  const seen = new Map<string, Target>();
   let isTree = false;
-  const add = (p: string, st: fs.Stats) => {
-    const key = `${st.dev}:${st.ino}`;
-    const first = seen.get(key);
-    if (first !== undefined) targets.push({ path: p, linkOf: first });
-    else {
-      seen.set(key, p);
-      targets.push({ path: p });
-    }
-  };
   for (const op of operands) {
-    let st: fs.Stats;
+    let st: fs.BigIntStats;
     try {
-      st = fs.statSync(op);
+      st = fs.statSync(op, { bigint: true });
     } catch {
-      targets.push({ path: op, problem: 'missing' });
+      targets.push({ path: op, fsPath: op, problem: 'missing' });
       continue;
     }
     if (st.isDirectory()) {
       isTree = true;
-      for (const f of listFiles(op, exclude)) add(f, fs.lstatSync(f));
+      targets.push(...treeTargets(op, exclude, seen));
     } else if (exclude(op, path.basename(op))) {
       continue;
     } else {
-      add(op, st);
+      removeLeftoversBeside(op);
+      const first = seen.get(inodeKey(st));
+      if (first) {
+        targets.push({ path: op, fsPath: op, linkOf: first.path });
+        (first.links ??= []).push(op);
+      } else {
+        const t: Target = { path: op, fsPath: op };
+        seen.set(inodeKey(st), t);
+        targets.push(t);
+      }
     }
   }
   return { targets, isTree };

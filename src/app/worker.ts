@@ -1,13 +1,13 @@
 /** Worker-thread entry for src/pool.ts: normalizes the chunks of paths it is sent. */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { FileReport } from './pipeline.js';
-import { fromWorkerOptions, normalizeAll, type WorkerOptions } from './pool.js';
+import type { FileJob, FileReport } from './pipeline.js';
+import { fromWorkerJob, fromWorkerOptions, normalizeAll, type WorkerOptions } from './pool.js';
 import { syncRenames } from './writer.js';
 
 const options = fromWorkerOptions(workerData as WorkerOptions);
-parentPort!.on('message', async (msg: { start: number; paths: string[] }) => {
+parentPort!.on('message', async (msg: { start: number; paths: FileJob[] }) => {
   const reports: FileReport[] = new Array(msg.paths.length);
-  await normalizeAll(msg.paths, options, (i, r) => (reports[i] = r));
+  await normalizeAll(msg.paths.map(fromWorkerJob), options, (i, r) => (reports[i] = r));
   syncRenames();
   parentPort!.postMessage({ start: msg.start, reports });
 });

@@ -1,49 +1,98 @@
 /**
  * The only code that writes the user's files.
  *
- * A normalized file is written to a temporary file beside the target (same directory, so
- * the rename cannot cross file systems), given the target's mode, owner and times, fsynced,
- * then renamed over the target; the directory is fsynced once per batch (syncRenames). If
- * anything fails, the temporary file is removed and the target is untouched.
+ * A normalized file is written to a temporary file beside the target (same directory, so the
+ * rename cannot cross file systems; named `.NAME.<12 hex>.snd-tmp`, which later runs recognize
+ * and remove if a crash left one), given the target's owner, mode and times, fsynced, then
+ * renamed over the target; the directory is fsynced once per batch (syncRenames). If anything
+ * fails, the temporary file is removed and the target is untouched.
  *
- * Hard links: renaming would detach this name from its other links, so for a file with
- * more than one link the fsynced temporary file is copied back into the original inode
- * (every name then sees the new bytes), after which it is removed. The temporary file is
- * only removed once the copy has been fsynced, so a crash leaves the full new content on disk.
+ * Hard links: the new bytes are a new inode, and every name of the file that was found (the
+ * walk's names of that inode, or the operands naming it) is moved to it by a link to a
+ * temporary name and a rename over the name. A rename is atomic, so at every instant each name
+ * holds its complete old or complete new bytes; a crash in between leaves some names old and
+ * some new, each whole, and the next run finishes the job. Names of the inode that were not
+ * found (outside the tree) keep the old inode and bytes, with a warning, as the Perl tool does.
+ *
+ * Never written: a name that is no longer the inode that was read (replaced, or swapped for a
+ * symlink, since), and a directory that resolves elsewhere than when the file was opened. The
+ * owner and group are kept or the file is not replaced (an error says so). The times are kept to
+ * the microsecond (what Node's utimes carries), rounded up, so they never move backwards.
  */
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { copyInChunks, type Sink, type Source } from '../kit/io.js';
+import { displayPath, splitPath, tempPathBeside, type FsPath } from './paths.js';
 
 const BUFFER_SIZE = 1 << 18;
+
+/** Seconds that Node's utimes turns into the first microsecond not before `ns`: libuv keeps
+ *  whole microseconds, truncating, so the value is nudged up until it lands there. */
+export function secondsNotBefore(ns: bigint): number {
+  const wantUs = (ns + 999n) / 1000n;
+  let d = Number(wantUs) / 1e6;
+  const landsUs = (x: number) => {
+    const sec = Math.trunc(x);
+    const nsec = Math.trunc((x - sec) * 1e9);
+    return BigInt(sec) * 1_000_000n + BigInt(Math.trunc(nsec / 1000));
+  };
+  for (let i = 0; i < 64 && landsUs(d) < wantUs; i++) d = nextUp(d);
+  return d;
+}
+
+function nextUp(x: number): number {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  view.setBigUint64(0, view.getBigUint64(0) + 1n);
+  return view.getFloat64(0);
+}
+
+const sameInode = (a: fs.BigIntStats, b: fs.BigIntStats) => a.dev === b.dev && a.ino === b.ino;
+
+function lstatOrUndefined(p: FsPath): fs.BigIntStats | undefined {
+  try {
+    return fs.lstatSync(p, { bigint: true });
+  } catch {
+    return undefined;
+  }
+}
 
 /** A sink writing to a temporary file that is created on the first write. */
 export class TempFileSink implements Sink {
   private fd: number | undefined;
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
-  tempPath: string | undefined;
+  tempPath: FsPath | undefined;
+  /** Where the first name's directory resolved when the file was opened. */
+  private readonly dirAtOpen: Buffer;
 
-  /** `stat` is the target's stat taken before reading it: its mode, owner and times are kept. */
+  /**
+   * `names`: the file's names to replace, first the one read; `stat`: the inode read (its owner,
+   * mode and times are kept, and each name must still be it at commit); `warn`: for names left.
+   */
   constructor(
-    private readonly target: string,
-    private readonly stat?: fs.Stats,
-  ) {}
+    private readonly names: readonly FsPath[],
+    private readonly stat: fs.BigIntStats,
+    private readonly warn: (message: string) => void = () => {},
+  ) {
+    this.dirAtOpen = fs.realpathSync(splitPath(names[0]).dir, 'buffer');
+  }
+
+  private get target(): FsPath {
+    return this.names[0];
+  }
 
   private open(): number {
     if (this.fd === undefined) {
-      const dir = path.dirname(this.target);
-      const base = path.basename(this.target);
       for (;;) {
-        const candidate = path.join(dir, `.${base}.${randomBytes(6).toString('hex')}.snd-tmp`);
+        const candidate = tempPathBeside(this.target, randomBytes(6).toString('hex'));
         try {
           this.fd = fs.openSync(candidate, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
           this.tempPath = candidate;
           break;
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
-          if (code !== 'EEXIST') throw new Error(`cannot create a temporary file in ${dir} (${code}): the file is left as it was`);
+          if (code !== 'EEXIST') throw new Error(`cannot create a temporary file in ${displayPath(splitPath(this.target).dir)} (${code}): the file is left as it was`);
         }
       }
     }
@@ -70,38 +119,62 @@ export class TempFileSink implements Sink {
     this.bufferedBytes = 0;
   }
 
-  /** Finish the temporary file and put it in place of the target. The fsync runs on libuv's
-   *  thread pool, so other files can be worked on meanwhile. */
+  /** The temporary file, complete: owner, mode, times, fsynced (on libuv's pool, so other
+   *  files are worked on meanwhile). */
+  private async finishTemp(fd: number): Promise<void> {
+    const st = this.stat;
+    this.flush();
+    try {
+      fs.fchownSync(fd, Number(st.uid), Number(st.gid));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new Error(`cannot keep its owner ${st.uid}:${st.gid} (${code}): the file is left as it was`);
+    }
+    // After chown, which clears set-uid/set-gid bits.
+    fs.fchmodSync(fd, Number(st.mode) & 0o7777);
+    fs.futimesSync(fd, secondsNotBefore(st.atimeNs), secondsNotBefore(st.mtimeNs));
+    await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Move `name` to the new inode, if it is still the inode read; false if it is not. */
+  private async moveName(name: FsPath, from: FsPath): Promise<boolean> {
+    const now = lstatOrUndefined(name);
+    if (!now || !sameInode(now, this.stat)) return false;
+    await fs.promises.rename(from, name);
+    const dir = splitPath(name).dir;
+    renamedIn.set(typeof dir === 'string' ? dir : dir.toString('latin1'), dir);
+    return true;
+  }
+
+  /** Finish the temporary file and put it in place of every name. */
   async commit(): Promise<void> {
     const fd = this.open(); // an empty output still replaces the target
-    const st = this.stat ?? fs.statSync(this.target);
     try {
-      this.flush();
-      try {
-        fs.fchownSync(fd, st.uid, st.gid);
-      } catch (e) {
-        // Only root (or the owner, for the group) may chown; keeping ours is the best we can do.
-        if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
-      }
-      // After chown, which clears set-uid/set-gid bits.
-      fs.fchmodSync(fd, st.mode & 0o7777);
-      await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
+      await this.finishTemp(fd);
     } finally {
       fs.closeSync(fd);
       this.fd = undefined;
     }
-    const temp = this.tempPath!;
-    if (st.nlink > 1) {
-      copyIntoInode(temp, this.target);
-      fs.utimesSync(this.target, st.atime, st.mtime);
-      fs.unlinkSync(temp);
-    } else {
-      // On the thread pool too: a rename can wait for the journal behind other files' fsyncs.
-      await fs.promises.utimes(temp, st.atime, st.mtime);
-      await fs.promises.rename(temp, this.target);
-      renamedIn.add(path.dirname(this.target));
+    if (!fs.realpathSync(splitPath(this.target).dir, 'buffer').equals(this.dirAtOpen)) {
+      throw new Error(`its directory now resolves elsewhere than when it was read (a symlink swapped in?): the file is left as it was`);
     }
+    const temp = this.tempPath!;
+    const first = lstatOrUndefined(this.target);
+    if (!first || !sameInode(first, this.stat)) throw new Error('replaced by another file while it was normalized: left as it was');
+    for (const name of this.names.slice(1)) {
+      const link = tempPathBeside(name, randomBytes(6).toString('hex'));
+      fs.linkSync(temp, link);
+      if (!(await this.moveName(name, link))) {
+        fs.unlinkSync(link);
+        this.warn(`${displayPath(name)}: no longer a name of this file; left as it is`);
+      }
+    }
+    if (!(await this.moveName(this.target, temp))) throw new Error('replaced by another file while it was normalized: left as it was');
     this.tempPath = undefined;
+    const outside = Number(this.stat.nlink) - this.names.length;
+    if (outside > 0) {
+      this.warn(`${displayPath(this.target)}: ${outside} other hard link${outside > 1 ? 's' : ''} to it, not among the files given, keep${outside > 1 ? '' : 's'} the old bytes`);
+    }
   }
 
   /** Remove the temporary file, if one was made. Safe to call more than once. */
@@ -125,30 +198,8 @@ export class TempFileSink implements Sink {
   }
 }
 
-/** Overwrite `target`'s contents in place (keeping its inode) with the file at `from`. */
-function copyIntoInode(from: string, target: string): void {
-  const input = fs.openSync(from, 'r');
-  const output = fs.openSync(target, 'r+');
-  try {
-    const buf = Buffer.allocUnsafe(1 << 20);
-    let pos = 0;
-    for (;;) {
-      const n = fs.readSync(input, buf, 0, buf.length, pos);
-      if (n === 0) break;
-      let off = 0;
-      while (off < n) off += fs.writeSync(output, buf, off, n - off, pos + off);
-      pos += n;
-    }
-    fs.ftruncateSync(output, pos);
-    fs.fsyncSync(output);
-  } finally {
-    fs.closeSync(input);
-    fs.closeSync(output);
-  }
-}
-
 /** Directories where a rename happened since the last syncRenames(). */
-const renamedIn = new Set<string>();
+const renamedIn = new Map<string, FsPath>();
 
 /**
  * Make the renames durable: fsync each directory that had one, once. Callers run it after a
@@ -156,11 +207,11 @@ const renamedIn = new Set<string>();
  * temporary file was fsynced before the rename).
  */
 export function syncRenames(): void {
-  for (const dir of renamedIn) syncDirectory(dir);
+  for (const dir of renamedIn.values()) syncDirectory(dir);
   renamedIn.clear();
 }
 
-function syncDirectory(dir: string): void {
+function syncDirectory(dir: FsPath): void {
   let fd: number | undefined;
   try {
     fd = fs.openSync(dir, 'r');

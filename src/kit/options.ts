@@ -29,6 +29,25 @@ export interface NormalizeOptions {
   readonly tarGroup?: Owner;
   /** Containers nested deeper than this are refused (default 32: src/app/dispatcher.ts). */
   readonly maxDepth?: number;
+  /** The most bytes of one archive member a handler may hold in memory (--max-member-size);
+   *  a member over it is an error and the file is left unchanged. Default MEMBER_LIMIT. */
+  readonly maxMemberBytes?: number;
+}
+
+/** Default cap on one member held in memory: 64 MiB (a zip member whose content a handler
+ *  reads: a manifest, a nested jar, a page). Members copied as they are have no cap. */
+export const MEMBER_LIMIT = 64 << 20;
+
+export function memberLimit(options: NormalizeOptions): number {
+  return options.maxMemberBytes ?? MEMBER_LIMIT;
+}
+
+/** `N`, `NK`, `NM` or `NG` (powers of 1024) as a number of bytes. */
+export function parseSize(text: string, option: string): number {
+  const m = /^(\d+)([KMG]?)$/i.exec(text.trim());
+  const n = m ? Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase()) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${option}: expected a size such as 1048576, 512K, 64M or 2G, got "${text}"`);
+  return n;
 }
 
 export interface BuildPath {
