@@ -18,6 +18,9 @@ import { readAll, type Sink, type Source } from '../src/kit/io.js';
 import { FormatError } from '../src/kit/errors.js';
 
 const FLAG_REF = 0x80;
+/** Types marshal loads without a reference slot: NULL, None, StopIteration, Ellipsis, False,
+ *  True, and TYPE_REF itself. */
+const SLOTLESS = new Set(['0', 'N', 'S', '.', 'F', 'T', 'r']);
 
 /** CPython magic numbers (the first two bytes, little-endian, then \r\n) by release. */
 const RELEASES: [number, number, string][] = [
@@ -49,11 +52,14 @@ interface Walk {
   flagged: number[];
   /** Offsets of the 4-byte index of each TYPE_REF. */
   refs: number[];
+  /** Offsets of type bytes carrying a FLAG_REF that loading ignores. */
+  ignored: number[];
 }
 
 function walkMarshal(data: Buffer, start: number, magic: number): Walk {
   const flagged: number[] = [];
   const refs: number[] = [];
+  const ignored: number[] = [];
   const layout = codeLayout(magic);
   let pos = start;
   const need = (n: number) => {
@@ -80,7 +86,9 @@ function walkMarshal(data: Buffer, start: number, magic: number): Walk {
     const at = pos;
     const code = u8();
     const type = String.fromCharCode(code & ~FLAG_REF);
-    if (code & FLAG_REF) flagged.push(at);
+    // CPython gives a reference slot only to objects it builds: FLAG_REF on a singleton or on a
+    // reference itself is ignored when loading (and cleared here), never numbered.
+    if (code & FLAG_REF) (SLOTLESS.has(type) ? ignored : flagged).push(at);
     const items = (n: number) => {
       need(0);
       for (let i = 0; i < n; i++) object(depth + 1);
@@ -125,15 +133,16 @@ function walkMarshal(data: Buffer, start: number, magic: number): Walk {
   };
   object(0);
   if (pos !== data.length) throw new FormatError(`${data.length - pos} bytes after the marshal data`, pos);
-  return { flagged, refs };
+  return { flagged, refs, ignored };
 }
 
 /** The .pyc with FLAG_REF only where referenced, references renumbered; header kept. */
 export function normalizePyc(data: Buffer, zeroMtime: boolean): Buffer {
   if (!pycVersion(data)) throw new FormatError('not a CPython 3.7-3.13 .pyc (magic number)', 0);
   const magic = data.readUInt16LE(0);
-  const { flagged, refs } = walkMarshal(data, 16, magic);
+  const { flagged, refs, ignored } = walkMarshal(data, 16, magic);
   const out = Buffer.from(data);
+  for (const at of ignored) out[at] &= ~FLAG_REF;
   const used = new Set(refs.map((at) => data.readInt32LE(at)));
   const renumber = new Map<number, number>();
   flagged.forEach((at, index) => {

@@ -157,3 +157,43 @@ describe.skipIf(missing('python3'))('.pyc', () => {
     expect(fs.readFileSync(py2).toString('hex')).toBe('03f30d0a00000000');
   });
 });
+
+// Writes mutants of one .pyc into OUTDIR: FLAG_REF set on a TYPE_REF or a singleton byte, kept
+// only where CPython still loads a code object equal to the original (CPython is the judge).
+const FLAGGED_MUTANTS = `
+import importlib._bootstrap_external as be, marshal, os, sys
+out = sys.argv[1]
+src = "A = ('x', 'x', None, True)\\ndef f(a, b=None):\\n    return (a, b, 'x', None, ...)\\nclass C:\\n    def g(self): return f(1) or None\\n"
+code = compile(src, 'm.py', 'exec')
+pyc = bytes(be._code_to_timestamp_pyc(code, 0, len(src)))
+kinds = {ord('r'): 'ref', ord('N'): 'none', ord('T'): 'true', ord('.'): 'ellipsis'}
+made = {}
+for i in range(16, len(pyc)):
+    kind = kinds.get(pyc[i])
+    if kind is None or made.get(kind, 0) >= 4: continue
+    m = bytearray(pyc); m[i] |= 0x80
+    try:
+        if marshal.loads(bytes(m[16:])) != code: continue
+    except Exception:
+        continue
+    made[kind] = made.get(kind, 0) + 1
+    open(os.path.join(out, '%s-%d.pyc' % (kind, i)), 'wb').write(m)
+print(' '.join(sorted(made)))
+`;
+
+describe.skipIf(missing('python3'))('FLAG_REF where CPython ignores it', () => {
+  it('on a TYPE_REF or a singleton: every output still loads in CPython as the same code object', () => {
+    const dir = tempDir('snd-pyc-flag-');
+    const kinds = py(FLAGGED_MUTANTS, [dir]).trim().split(' ');
+    expect(kinds).toContain('ref');
+    const mutants = fs.readdirSync(dir).filter((n) => n.endsWith('.pyc'));
+    const originals = tempDir('snd-pyc-orig-');
+    for (const n of mutants) fs.copyFileSync(path.join(dir, n), path.join(originals, n));
+    const r = runBin(['-T', '0', ...mutants.map((n) => path.join(dir, n))]);
+    expect(r.status, r.stderr).toBe(0);
+    // Each output loads and equals its input's code object (SAME_CODE prints the names that differ).
+    expect(py(SAME_CODE, [originals, dir])).toBe('');
+    const again = runBin(['--check', '-T', '0', dir]);
+    expect(again.status, again.stdout).toBe(0);
+  });
+});
