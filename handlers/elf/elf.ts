@@ -331,6 +331,18 @@ function putAddr(file: ElfFile, buf: Buffer, at: number, value: number): void {
   else file.le ? buf.writeUInt32LE(value, at) : buf.writeUInt32BE(value, at);
 }
 
+/** Two sections whose file bytes overlap, one of them not loaded (a section this handler may
+ *  rewrite or move), if there are such. */
+function overlappingSections(file: ElfFile): [ElfSection, ElfSection] | undefined {
+  const placed = file.sections.filter((s) => s.index > 0 && s.type !== SHT_NOBITS && s.size > 0).sort((a, b) => a.offset - b.offset);
+  let reach = placed[0]; // the section reaching furthest so far
+  for (const b of placed.slice(1)) {
+    if (b.offset < reach.offset + reach.size && (!(reach.flags & SHF_ALLOC) || !(b.flags & SHF_ALLOC))) return [reach, b];
+    if (b.offset + b.size > reach.offset + reach.size) reach = b;
+  }
+  return undefined;
+}
+
 /** Normalize one ELF file from `src` into `sink`; returns whether anything changed. */
 export async function normalizeElf(src: Source, sink: Sink, ctx: HandlerContext, keepCompressed = false): Promise<boolean> {
   const file = readElf(src);
@@ -346,6 +358,11 @@ export async function normalizeElf(src: Source, sink: Sink, ctx: HandlerContext,
     return false;
   }
   if (secs.changed.size === 0) return false;
+  const overlap = overlappingSections(file);
+  if (overlap) {
+    ctx.keep(`${ctx.name}: sections ${overlap[0].name} and ${overlap[1].name} overlap in the file; left unchanged, as rewriting one would damage the other`);
+    return false;
+  }
   sortStringTables(secs, ctx);
 
   const forms = storedSections(secs);

@@ -66,6 +66,8 @@ export interface TarIndex {
 
 /** Hooks for .deb: replace a member's content, and hear about members whose content changed. */
 
+const untilNul = (v: string | undefined) => (v === undefined ? undefined : v.split('\0')[0]);
+
 /** A path without trailing slashes: the sort key (`./` is `.`, `/` is empty). */
 const stripSlash = (name: string) => name.replace(/\/+$/, '');
 
@@ -100,8 +102,9 @@ export function indexTar(src: Source): TarIndex {
       const eff = new Map(globals);
       for (const [k, v] of local) eff.set(k, v);
       if ([...eff.keys()].some((k) => k.startsWith('GNU.sparse.'))) return { entries, globals: [], unsupported: 'sparse members' };
-      let name = longName ?? eff.get('path') ?? h.name;
-      const linkname = longLink ?? eff.get('linkpath') ?? h.linkname;
+      // A NUL in a pax path ends it, as GNU tar reads it (a header field could not hold it).
+      let name = longName ?? untilNul(eff.get('path')) ?? h.name;
+      const linkname = longLink ?? untilNul(eff.get('linkpath')) ?? h.linkname;
       let type = REGULAR.has(h.type) ? '0' : h.type;
       if (type === '0' && h.type === '\0' && name.endsWith('/')) type = '5'; // v7 directory
       if (type === '5' && !name.endsWith('/')) name += '/';

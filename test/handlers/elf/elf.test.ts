@@ -321,3 +321,31 @@ describe.skipIf(skipTools)('elf, more', () => {
     for (let i = 0; i < 70; i++) expect(count(path.join(tree, `copy${i}`), b.dir), `copy${i}`).toBe(0);
   });
 });
+
+describe.skipIf(missing('gcc', 'readelf'))('an object whose .debug_str overlaps .debug_line_str', () => {
+  it('is left unchanged with a warning naming both sections', () => {
+    const dir = tempDir('snd-elf-overlap-');
+    fs.writeFileSync(path.join(dir, 'x.c'), `const char *where = "${dir}";\nint main(void) { return 0; }\n`);
+    sh('gcc -g -gdwarf-5 -c x.c -o x.o', dir);
+    const file = path.join(dir, 'x.o');
+    const b = fs.readFileSync(file);
+    // ELF64 little-endian section headers: point .debug_line_str at .debug_str's bytes.
+    const shoff = Number(b.readBigUInt64LE(0x28));
+    const shnum = b.readUInt16LE(0x3c);
+    const strndx = b.readUInt16LE(0x3e);
+    const header = (i: number) => shoff + i * 64;
+    const names = Number(b.readBigUInt64LE(header(strndx) + 0x18));
+    const nameOf = (i: number) => b.toString('latin1', names + b.readUInt32LE(header(i)), b.indexOf(0, names + b.readUInt32LE(header(i))));
+    const index = (n: string) => [...Array(shnum).keys()].find((i) => nameOf(i) === n)!;
+    const str = index('.debug_str');
+    const line = index('.debug_line_str');
+    expect(str).toBeGreaterThan(0);
+    expect(line).toBeGreaterThan(0);
+    b.writeBigUInt64LE(b.readBigUInt64LE(header(str) + 0x18) + 2n, header(line) + 0x18);
+    fs.writeFileSync(file, b);
+    const r = runBin(['--build-path', dir, file]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain('sections .debug_str and .debug_line_str overlap in the file; left unchanged');
+    expect(fs.readFileSync(file).equals(b)).toBe(true);
+  });
+});

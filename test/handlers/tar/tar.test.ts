@@ -365,3 +365,23 @@ describe.skipIf(skipTools)('with tar and deb disabled, files get the Perl tool\'
     }
   });
 });
+
+describe.skipIf(missing('tar', 'python3'))('a pax path record holding a NUL byte', () => {
+  it('is read as GNU tar reads it (up to the NUL), so one pass gives a fixed point', () => {
+    const dir = tempDir('snd-paxnul-');
+    sh(`python3 -c "
+import tarfile, io
+t = tarfile.open('nul.tar', 'w', format=tarfile.PAX_FORMAT)
+ti = tarfile.TarInfo('placeholder'); ti.size = 6; ti.pax_headers = {'path': 'foo\\x00bar.txt'}
+t.addfile(ti, io.BytesIO(b'hello\\n')); t.close()
+"`, dir);
+    const file = path.join(dir, 'nul.tar');
+    expect(sh(`tar tf '${file}'`)).toBe('foo\n');
+    expect(runBin(['-T', '0', file]).status).toBe(0);
+    expect(sh(`tar tf '${file}'`)).toBe('foo\n');
+    const once = fs.readFileSync(file);
+    const again = runBin(['-T', '0', '--check', file]);
+    expect(again.status, again.stdout).toBe(0);
+    expect(fs.readFileSync(file).equals(once)).toBe(true);
+  });
+});
