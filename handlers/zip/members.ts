@@ -134,6 +134,9 @@ export async function memberContents(src: Source, zip: ZipArchive, m: ZipMember,
 export function localDisagreement(m: ZipMember): string | undefined {
   const local = m.local!;
   const e = m.entry;
+  // Archive::Zip names a directory after its local header, a file after the central record.
+  if (squeezeSlashes(local.name.toString('latin1')) !== squeezeSlashes(e.name.toString('latin1'))) return 'its name differs between its local header and the central directory';
+  if (m.kind === 'dir') return undefined;
   if (local.method !== e.method) return `compression method ${local.method} in its local header, ${e.method} in the central directory`;
   if ((local.bitFlag & FLAG_ENCRYPTED) !== (e.bitFlag & FLAG_ENCRYPTED)) return 'the encryption flag differs between its local header and the central directory';
   if (local.bitFlag & FLAG_DATA_DESCRIPTOR) return undefined;

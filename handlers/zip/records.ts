@@ -350,10 +350,18 @@ export function normalizeExtraField(field: Buffer, time: number, rawTimestamp: n
     if (remaining < 2) break; // unpack("vv") yields nothing: the loop ends
     const id = field.readUInt16LE(pos);
     const len = remaining >= 4 ? field.readUInt16LE(pos + 2) : undefined;
+    // Beyond Perl, which would write these as garbage that a second pass reads differently:
+    // a known field whose length does not fit its layout, or runs past the extra field, is an error.
+    const bad = (what: string) => new FormatError(`invalid ${what} extra field (length ${len ?? 'missing'})`);
+    if ((id === 0x5455 || id === 0x000a || id === 0x7875) && (len === undefined || pos + 4 + len > field.length)) throw bad(id === 0x5455 ? 'extended-timestamp' : id === 0x000a ? 'NTFS' : 'Unix uid/gid');
     if (id === 0x5455) {
+      if (len! < 1 || (len! - 1) % 4 !== 0) throw bad('extended-timestamp');
       out.push(sub(pos, 5));
       for (let i = 1; i < (len ?? 0); i += 4) out.push(u32(time));
     } else if (id === 0x000a) {
+      // Perl's loop reads only the layout every writer uses (one tag 1 of 24 bytes) correctly;
+      // any other it would garble, so that a second pass differs: refused.
+      if (len !== 32 || field.readUInt16LE(pos + 8) !== 1 || field.readUInt16LE(pos + 10) !== 24) throw new FormatError(`NTFS extra field of an unusual layout (length ${len}), which would not be rewritten faithfully`);
       out.push(sub(pos, 8));
       for (let i = 8; i < (len ?? 0); ) {
         if (pos + i + 4 > field.length) {
@@ -362,6 +370,7 @@ export function normalizeExtraField(field: Buffer, time: number, rawTimestamp: n
         }
         const tag = field.readUInt16LE(pos + i);
         const tagSize = field.readUInt16LE(pos + i + 2);
+        if (i + 4 + tagSize > len! + 4) throw new FormatError('invalid NTFS extra field: a tag runs past the field');
         out.push(sub(pos + i, 4));
         if (tag === 0x0001 && tagSize === 24) {
           const ts = BigInt((rawTimestamp ?? 0) + 11644473600) * 10000000n;
@@ -382,6 +391,7 @@ export function normalizeExtraField(field: Buffer, time: number, rawTimestamp: n
       if (byte(pos + 4) === 1) {
         const uidLen = byte(pos + 5);
         const gidLen = byte(pos + 6 + uidLen);
+        if (len !== 3 + uidLen + gidLen) throw bad('Unix uid/gid');
         out.push(Buffer.from([1, uidLen]), Buffer.alloc(uidLen), Buffer.from([gidLen]), Buffer.alloc(gidLen));
       } else {
         out.push(sub(pos + 4, len ?? 0));

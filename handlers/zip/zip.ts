@@ -64,7 +64,7 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
   for (const m of [...members].sort((a, b) => a.entry.localHeaderOffset - b.entry.localHeaderOffset)) {
     const local = loadLocal(src, zip, m);
     if (m.kind === 'file' && m.entry.uncompressedSize > 0 && local.dataOffset + dataLength(m) > src.size) throw new FormatError(`member ${m.name}: data runs past the end of the archive`);
-    const disagreement = m.kind === 'file' ? localDisagreement(m) : undefined;
+    const disagreement = m.kind === 'string' ? undefined : localDisagreement(m);
     if (disagreement) return keep(ctx, `${ctx.name}: member ${m.name}: ${disagreement}; left unchanged, as a copy would not read back`);
   }
   try {

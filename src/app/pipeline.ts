@@ -32,6 +32,8 @@ export interface FileReport {
   /** Verbose diagnostics from the handler. */
   info: string[];
   error?: string;
+  /** The error was a fault of this program (a TypeError, RangeError, ...), not of the input. */
+  internal?: boolean;
   /** Exit status this file calls for (0 when fine). */
   exitCode: number;
 }
@@ -174,6 +176,7 @@ export async function normalizeFile(job: FileJob | string, options: RunOptions):
     sink?.abort?.();
     report.error = describe(e);
     report.exitCode = 255;
+    if (e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError) report.internal = true;
   } finally {
     await src.close();
   }
