@@ -15,7 +15,10 @@
  *  - tar: a ~1 GB tar.gz of real files, a large real .deb, and tar.zst inputs of 0.25, 1 and 4 GB
  *    (SND_BENCH_TAR_MAX_GB caps the series) to show peak RSS stays flat as input grows. The Perl
  *    tool has no tar handler, so this scenario reports throughput and RSS, not ratios.
- * `npm run bench -- corpus` (or jar5k, big, tar) runs one scenario.
+ *  - resources: hostile inputs (issue 13's bounds: peak RSS at most 256 MB, bombs end cleanly, the
+ *    42-style one within 10 s): zips of 100,000 and 1,000,000 entries, 2,000 nested jars, a
+ *    42-style nested-jar bomb, a MANIFEST.MF declaring 1 GiB. Time, peak RSS, exit status.
+ * `npm run bench -- corpus` (or jar5k, big, tar, resources) runs one scenario.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -243,13 +246,62 @@ with tarfile.open(fileobj=sys.stdout.buffer, mode='w|', format=tarfile.GNU_FORMA
   }
 }
 
+/** Python that makes the hostile inputs of the resources scenario (argv: kind, output). */
+const HOSTILE_PY = `
+import sys, zipfile, io
+kind, out = sys.argv[1], sys.argv[2]
+def jar_bytes(members, method=zipfile.ZIP_DEFLATED):
+    b = io.BytesIO()
+    with zipfile.ZipFile(b, 'w', method) as z:
+        for name, data in members: z.writestr(name, data)
+    return b.getvalue()
+if kind.startswith('entries-'):
+    n = int(kind.split('-')[1])
+    with zipfile.ZipFile(out, 'w', zipfile.ZIP_STORED) as z:
+        for i in range(n): z.writestr('d%04d/f%07d.class' % (i // 1000, i), b'x')
+elif kind == 'nested-2000':
+    data = jar_bytes([('META-INF/MANIFEST.MF', b'Manifest-Version: 1.0\\nBuilt-By: x\\n')])
+    for i in range(2000): data = jar_bytes([('inner%d.jar' % i, data)])
+    open(out, 'wb').write(data)
+elif kind == '42':
+    leaf = jar_bytes([('big%d.txt' % i, b'\\0' * (64 << 20)) for i in range(16)])
+    data = leaf
+    for level in range(4): data = jar_bytes([('lib%d.jar' % i, data) for i in range(16)])
+    open(out, 'wb').write(data)
+elif kind == 'manifest-1g':
+    with zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as z:
+        with z.open('META-INF/MANIFEST.MF', 'w', force_zip64=True) as f:
+            for _ in range(1024): f.write(b'x' * (1 << 20))
+`;
+
+function resourcesScenario(work: string): void {
+  console.log('resources: hostile inputs; bounds: peak RSS <= 256 MB, a clean end (no signal), 42-style bomb <= 10 s');
+  for (const kind of ['entries-100000', 'entries-1000000', 'nested-2000', '42', 'manifest-1g']) {
+    const file = path.join(work, `${kind}.jar`);
+    const made = spawnSync('python3', ['-c', HOSTILE_PY, kind, file], { encoding: 'utf8' });
+    if (made.status !== 0) {
+      console.log(`  ${kind}: could not make the input (${made.stderr.trim().split('\n').pop()})`);
+      continue;
+    }
+    const size = fs.statSync(file).size;
+    const r = spawnSync('/usr/bin/time', ['-f', '%e %M', OURS, '-T', '1423159771', file], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const lines = r.stderr.trim().split('\n');
+    const [wall, rssKb] = lines.pop()!.split(' ').map(Number);
+    const outcome = r.signal ? `killed by ${r.signal}` : r.status === 0 ? 'normalized' : `exit ${r.status}: ${(lines[0] ?? '').replace(file, kind + '.jar').slice(0, 110)}`;
+    const within = rssKb / 1024 <= 256 && !r.signal && (kind !== '42' || wall <= 10);
+    console.log(`  ${kind.padEnd(16)} ${(size / 1e6).toFixed(1).padStart(7)} MB  ${wall.toFixed(2).padStart(6)} s  peak RSS ${(rssKb / 1024).toFixed(0).padStart(5)} MB  ${within ? 'within bounds' : 'OVER BOUNDS'}  ${outcome}`);
+    fs.rmSync(file, { force: true });
+  }
+}
+
 function main(): void {
   const only = process.argv[2];
-  if (only === 'jar5k' || only === 'big' || only === 'tar') {
+  if (only === 'jar5k' || only === 'big' || only === 'tar' || only === 'resources') {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'snd-bench-'));
     try {
       if (only === 'jar5k') jarScenario(work);
       else if (only === 'tar') tarScenario(work);
+      else if (only === 'resources') resourcesScenario(work);
       else bigScenario(work);
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
@@ -311,6 +363,7 @@ function main(): void {
     if (mismatches.length !== 0) process.exitCode = 1;
     if (only !== 'corpus') jarScenario(work);
     if (only !== 'corpus') tarScenario(work);
+    if (only !== 'corpus') resourcesScenario(work);
     if (only !== 'corpus' && process.env.SND_BENCH_BIG === '1') bigScenario(work);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

@@ -6,7 +6,8 @@
 import { inflateRawSync } from 'node:zlib';
 import type { Source } from '../../src/kit/io.js';
 import { FormatError } from '../../src/kit/errors.js';
-import { LimitError } from '../../src/kit/handler.js';
+import { LimitError, type HandlerContext } from '../../src/kit/handler.js';
+import { memberLimit } from '../../src/kit/options.js';
 import {
   DEFLATED, FLAG_DATA_DESCRIPTOR, FLAG_ENCRYPTED, FLAG_UTF8, STORED,
   perlName, perlSortKey, readDataDescriptor, readLocalHeader,
@@ -66,12 +67,68 @@ export function loadLocal(src: Source, zip: ZipArchive, m: ZipMember): LocalHead
   return m.local;
 }
 
+const KINDS = ['file', 'dir', 'string'] as const;
+
+/**
+ * Every member's state, compact: names, and a few bytes a member in typed arrays; local
+ * headers and replaced contents only for the members that have them. A ZipMember is a view of
+ * one row, cheap to make.
+ */
+class MemberTable {
+  readonly names: string[];
+  readonly sortKeys: string[];
+  readonly kind: Uint8Array;
+  readonly localLoaded: Uint8Array;
+  readonly lastMod: Uint32Array;
+  readonly externalAttrs: Uint32Array;
+  readonly locals = new Map<number, LocalHeader>();
+  readonly contents = new Map<number, Buffer>();
+
+  constructor(readonly zip: ZipArchive) {
+    const n = zip.directory.count;
+    this.names = new Array<string>(n);
+    this.sortKeys = new Array<string>(n);
+    this.kind = new Uint8Array(n);
+    this.localLoaded = new Uint8Array(n);
+    this.lastMod = new Uint32Array(n);
+    this.externalAttrs = new Uint32Array(n);
+  }
+}
+
+class MemberView implements ZipMember {
+  constructor(
+    private readonly t: MemberTable,
+    private readonly i: number,
+  ) {}
+  get entry(): CentralEntry { return this.t.zip.directory.entry(this.i); }
+  get name() { return this.t.names[this.i]; }
+  set name(v: string) { this.t.names[this.i] = v; }
+  get sortKey() { return this.t.sortKeys[this.i]; }
+  set sortKey(v: string) { this.t.sortKeys[this.i] = v; }
+  get kind() { return KINDS[this.t.kind[this.i]]; }
+  set kind(v: ZipMember['kind']) { this.t.kind[this.i] = KINDS.indexOf(v); }
+  get local() { return this.t.locals.get(this.i); }
+  set local(v: LocalHeader | undefined) { v ? this.t.locals.set(this.i, v) : this.t.locals.delete(this.i); }
+  get localLoaded() { return this.t.localLoaded[this.i] === 1; }
+  set localLoaded(v: boolean) { this.t.localLoaded[this.i] = v ? 1 : 0; }
+  get content() { return this.t.contents.get(this.i); }
+  set content(v: Buffer | undefined) { v ? this.t.contents.set(this.i, v) : this.t.contents.delete(this.i); }
+  get lastMod() { return this.t.lastMod[this.i]; }
+  set lastMod(v: number) { this.t.lastMod[this.i] = v; }
+  get externalAttrs() { return this.t.externalAttrs[this.i]; }
+  set externalAttrs(v: number) { this.t.externalAttrs[this.i] = v; }
+}
+
 /** A member as Archive::Zip makes it while reading: directories become DirectoryMembers, which
  *  take their version, flags, method and name from the local header. */
-function readMember(src: Source, zip: ZipArchive, entry: CentralEntry): ZipMember {
+function readMember(src: Source, zip: ZipArchive, m: ZipMember): void {
+  const entry = m.entry;
   const name = perlName(entry.name, entry.bitFlag);
-  const m: ZipMember = { entry, name, sortKey: perlSortKey(name), kind: 'file', localLoaded: false, lastMod: entry.lastMod, externalAttrs: entry.externalAttrs };
-  if (!isDirectoryEntry(m.name, entry)) return m;
+  m.name = name;
+  m.sortKey = perlSortKey(name);
+  m.lastMod = entry.lastMod;
+  m.externalAttrs = entry.externalAttrs;
+  if (!isDirectoryEntry(name, entry)) return;
   const local = loadLocal(src, zip, m);
   // The local header must agree on crc and size.
   if (!(local.bitFlag & FLAG_DATA_DESCRIPTOR) && (local.crc32 !== entry.crc32 || local.uncompressedSize !== entry.uncompressedSize)) {
@@ -81,15 +138,27 @@ function readMember(src: Source, zip: ZipArchive, entry: CentralEntry): ZipMembe
   const localName = squeezeSlashes(local.name.toString('latin1'));
   m.name = local.bitFlag & FLAG_UTF8 ? perlName(Buffer.from(localName, 'latin1'), FLAG_UTF8) : localName;
   m.sortKey = perlSortKey(m.name);
-  return m;
 }
 
 /** Every member, in central-directory order. */
 export function readMembers(src: Source, zip: ZipArchive): ZipMember[] {
-  const members = zip.entries.map((entry) => readMember(src, zip, entry));
+  const table = new MemberTable(zip);
+  const members: ZipMember[] = Array.from({ length: zip.directory.count }, (_, i) => new MemberView(table, i));
+  for (const m of members) readMember(src, zip, m);
   // Names beyond the BMP need UTF-8 keys; then every member uses them, so keys compare alike.
-  if (members.some((m) => m.sortKey !== m.name)) for (const m of members) m.sortKey = Buffer.from(m.name, 'utf8').toString('latin1');
+  if (table.sortKeys.some((k, i) => k !== table.names[i])) table.names.forEach((n, i) => (table.sortKeys[i] = Buffer.from(n, 'utf8').toString('latin1')));
   return members;
+}
+
+/** The local header of a member, read without keeping it (the writer's pass: memory stays
+ *  flat in the number of members). A kept one is returned as it is. */
+export function peekLocal(src: Source, zip: ZipArchive, m: ZipMember): LocalHeader {
+  if (m.local) return m.local;
+  const marked = m.localLoaded;
+  const local = loadLocal(src, zip, m);
+  m.local = undefined;
+  m.localLoaded = marked;
+  return local;
 }
 
 /** An APK Signature Scheme v2+ block sits right before the central directory. */
@@ -103,7 +172,7 @@ export function hasApkSigningBlock(src: Source, zip: ZipArchive): boolean {
  * memory: its declared size must be within `limit` (a LimitError otherwise), and inflating
  * stops at the declared size (more is a corrupt member, not a bigger buffer).
  */
-export async function memberContents(src: Source, zip: ZipArchive, m: ZipMember, limit: number): Promise<Buffer> {
+export async function memberContents(src: Source, zip: ZipArchive, m: ZipMember, limit: number, ctx: HandlerContext): Promise<Buffer> {
   if (m.content) return m.content;
   const local = loadLocal(src, zip, m);
   const size = m.entry.uncompressedSize;
@@ -111,6 +180,7 @@ export async function memberContents(src: Source, zip: ZipArchive, m: ZipMember,
   if (size > limit || dataLength(m) > limit) {
     throw new LimitError(`member ${m.name}: ${size} bytes to hold in memory, over the limit of ${limit} (--max-member-size raises it)`);
   }
+  ctx.reserve(size, m.name);
   const raw = src.readSync(local.dataOffset, dataLength(m));
   if (m.entry.method === STORED) return raw;
   if (m.entry.method !== DEFLATED) throw new FormatError(`member ${m.name}: unsupported compression method ${m.entry.method}`);
@@ -131,11 +201,15 @@ export async function memberContents(src: Source, zip: ZipArchive, m: ZipMember,
  * data under the central record's description would make an archive readers reject: such an
  * archive is kept as it is (Perl leaves one with a local-only encryption flag alone).
  */
-export function localDisagreement(m: ZipMember): string | undefined {
-  const local = m.local!;
+export function localDisagreement(m: ZipMember, local: LocalHeader): string | undefined {
   const e = m.entry;
   // Archive::Zip names a directory after its local header, a file after the central record.
   if (squeezeSlashes(local.name.toString('latin1')) !== squeezeSlashes(e.name.toString('latin1'))) return 'its name differs between its local header and the central directory';
+  // A rebuilt member takes its version from the local header: one that the central record does
+  // not ask for, and past what stored, deflated and zip64 members need (4.5; unzip reads 4.6),
+  // would make readers skip it.
+  const version = local.versionNeeded & 0xff;
+  if (version > 46 && local.versionNeeded !== e.versionNeeded) return `its local header needs zip version ${version / 10}, the central directory ${(e.versionNeeded & 0xff) / 10}`;
   if (m.kind === 'dir') return undefined;
   if (local.method !== e.method) return `compression method ${local.method} in its local header, ${e.method} in the central directory`;
   if ((local.bitFlag & FLAG_ENCRYPTED) !== (e.bitFlag & FLAG_ENCRYPTED)) return 'the encryption flag differs between its local header and the central directory';
@@ -158,9 +232,10 @@ export async function replaceContents(src: Source, zip: ZipArchive, m: ZipMember
   m.content = data;
 }
 
-export function memberIO(src: Source, zip: ZipArchive, limit: number): MemberIO {
+export function memberIO(src: Source, zip: ZipArchive, ctx: HandlerContext): MemberIO {
+  const limit = memberLimit(ctx.options);
   return {
-    contents: (m) => memberContents(src, zip, m, limit),
+    contents: (m) => memberContents(src, zip, m, limit, ctx),
     replace: (m, data) => replaceContents(src, zip, m, data),
   };
 }

@@ -56,7 +56,8 @@ export interface CentralEntry extends HeaderFields {
 }
 
 export interface ZipArchive {
-  entries: CentralEntry[];
+  /** The central directory, parsed on demand (compact: a million entries cost little). */
+  directory: CentralDirectory;
   comment: Buffer;
   /** Bytes before the archive proper (a prefix such as a shebang or junk), as Archive::Zip
    *  computes it: where the central directory is minus where the EOCD says it is. */
@@ -190,55 +191,121 @@ export function readZip(src: Source): ZipArchive {
   if (centralStart < 0) fail('central directory starts before the file');
   const eocdOffset = centralStart - cdOffset;
 
-  const entries: CentralEntry[] = [];
-  // The whole central directory (plus the record that ends it) in one read.
+  // The whole central directory (plus the record that ends it) in one read, then indexed.
   const cd = src.readSync(centralStart, eocdPos + 4 - centralStart);
-  const empty = cd.subarray(0, 0);
-  let p = 0;
-  for (;;) {
-    if (p + 4 > cd.length) fail('reading header signature', centralStart + p);
-    const sig = cd.readUInt32LE(p);
-    if (!KNOWN_SIGNATURES.has(sig)) fail(`bad signature: 0x${sig.toString(16).padStart(8, '0')} at offset ${centralStart + p}`);
-    if (sig === (zip64 ? SIG_ZIP64_EOCD : SIG_EOCD)) break;
-    if (p + 46 > cd.length) fail('reading central dir header', centralStart + p);
-    const nameLen = cd.readUInt16LE(p + 28);
-    const extraLen = cd.readUInt16LE(p + 30);
-    const commentLen = cd.readUInt16LE(p + 32);
-    const v = p + 46;
-    if (v + nameLen + extraLen + commentLen > cd.length) fail('reading central dir header', centralStart + p);
-    // Sources never reuse the buffers they return, so views are safe to keep.
-    let extra: Buffer = extraLen ? cd.subarray(v + nameLen, v + nameLen + extraLen) : empty;
-    let usize = cd.readUInt32LE(p + 24);
-    let csize = cd.readUInt32LE(p + 20);
-    let offset = cd.readUInt32LE(p + 42);
-    if (zip64 && extraLen) {
-      const r = extractZip64(extra, [usize, csize, offset, cd.readUInt16LE(p + 34)], true);
-      extra = r.extra;
-      [usize, csize, offset] = r.values;
+  const directory = new CentralDirectory(cd, centralStart, zip64);
+  return { directory, comment, eocdOffset, zip64, centralStart, zip64VersionMadeBy, zip64VersionNeeded };
+}
+
+/** Values an entry's zip64 extra field overrides, and its extra field without that field. */
+interface Zip64Values {
+  usize: number;
+  csize: number;
+  offset: number;
+  extra: Buffer;
+}
+
+/**
+ * The central directory: the raw records, their positions, and the few values that cannot be
+ * read straight from them (zip64 fields; compressed sizes a data descriptor corrects), so an
+ * archive of a million entries is indexed in a few bytes per entry. `entry(i)` is a live view.
+ */
+export class CentralDirectory {
+  readonly count: number;
+  private readonly pos: Float64Array;
+  private readonly zip64Values = new Map<number, Zip64Values>();
+  private csizeFix: Float64Array | undefined;
+
+  constructor(
+    private readonly cd: Buffer,
+    centralStart: number,
+    zip64: boolean,
+  ) {
+    const positions: number[] = [];
+    let p = 0;
+    for (;;) {
+      if (p + 4 > cd.length) fail('reading header signature', centralStart + p);
+      const sig = cd.readUInt32LE(p);
+      if (!KNOWN_SIGNATURES.has(sig)) fail(`bad signature: 0x${sig.toString(16).padStart(8, '0')} at offset ${centralStart + p}`);
+      if (sig === (zip64 ? SIG_ZIP64_EOCD : SIG_EOCD)) break;
+      if (p + 46 > cd.length) fail('reading central dir header', centralStart + p);
+      const nameLen = cd.readUInt16LE(p + 28);
+      const extraLen = cd.readUInt16LE(p + 30);
+      const commentLen = cd.readUInt16LE(p + 32);
+      if (p + 46 + nameLen + extraLen + commentLen > cd.length) fail('reading central dir header', centralStart + p);
+      if (zip64 && extraLen) {
+        const raw = [cd.readUInt32LE(p + 24), cd.readUInt32LE(p + 20), cd.readUInt32LE(p + 42), cd.readUInt16LE(p + 34)];
+        const r = extractZip64(cd.subarray(p + 46 + nameLen, p + 46 + nameLen + extraLen), raw, true);
+        if (r.found) this.zip64Values.set(positions.length, { usize: r.values[0], csize: r.values[1], offset: r.values[2], extra: r.extra });
+      }
+      positions.push(p);
+      p += 46 + nameLen + extraLen + commentLen;
     }
-    const method = cd.readUInt16LE(p + 10);
-    if (usize !== csize && method === STORED) usize = csize;
-    entries.push({
-      index: entries.length,
-      versionMadeBy: cd[p + 4],
-      fileAttributeFormat: cd[p + 5],
-      versionNeeded: cd.readUInt16LE(p + 6),
-      bitFlag: cd.readUInt16LE(p + 8),
-      method,
-      lastMod: cd.readUInt32LE(p + 12),
-      crc32: cd.readUInt32LE(p + 16),
-      compressedSize: csize,
-      uncompressedSize: usize,
-      name: cd.subarray(v, v + nameLen),
-      extra,
-      comment: commentLen ? cd.subarray(v + nameLen + extraLen, v + nameLen + extraLen + commentLen) : empty,
-      internalAttrs: cd.readUInt16LE(p + 36),
-      externalAttrs: cd.readUInt32LE(p + 38),
-      localHeaderOffset: offset,
-    });
-    p = v + nameLen + extraLen + commentLen;
+    this.pos = Float64Array.from(positions);
+    this.count = positions.length;
   }
-  return { entries, comment, eocdOffset, zip64, centralStart, zip64VersionMadeBy, zip64VersionNeeded };
+
+  entry(i: number): CentralEntry {
+    return new EntryView(this, i);
+  }
+
+  /** Raw record fields of entry `i`. */
+  u8(i: number, at: number): number {
+    return this.cd[this.pos[i] + at];
+  }
+  u16(i: number, at: number): number {
+    return this.cd.readUInt16LE(this.pos[i] + at);
+  }
+  u32(i: number, at: number): number {
+    return this.cd.readUInt32LE(this.pos[i] + at);
+  }
+  /** Bytes of entry `i` after its fixed header: `skip` into them, `length` long. */
+  bytes(i: number, skip: number, length: number): Buffer {
+    const v = this.pos[i] + 46 + skip;
+    return this.cd.subarray(v, v + length);
+  }
+  zip64Of(i: number): Zip64Values | undefined {
+    return this.zip64Values.get(i);
+  }
+  csizeFixOf(i: number): number | undefined {
+    const v = this.csizeFix?.[i];
+    return v === undefined || Number.isNaN(v) ? undefined : v;
+  }
+  fixCompressedSize(i: number, size: number): void {
+    this.csizeFix ??= new Float64Array(this.count).fill(NaN);
+    this.csizeFix[i] = size;
+  }
+}
+
+/** One central directory record, read through its directory. */
+class EntryView implements CentralEntry {
+  constructor(
+    private readonly dir: CentralDirectory,
+    readonly index: number,
+  ) {}
+  get versionMadeBy() { return this.dir.u8(this.index, 4); }
+  get fileAttributeFormat() { return this.dir.u8(this.index, 5); }
+  get versionNeeded() { return this.dir.u16(this.index, 6); }
+  get bitFlag() { return this.dir.u16(this.index, 8); }
+  get method() { return this.dir.u16(this.index, 10); }
+  get lastMod() { return this.dir.u32(this.index, 12); }
+  get crc32() { return this.dir.u32(this.index, 16); }
+  get compressedSize() { return this.dir.csizeFixOf(this.index) ?? this.dir.zip64Of(this.index)?.csize ?? this.dir.u32(this.index, 20); }
+  /** A data descriptor gives the real compressed size. */
+  set compressedSize(size: number) { this.dir.fixCompressedSize(this.index, size); }
+  get uncompressedSize() {
+    const z = this.dir.zip64Of(this.index);
+    const usize = z?.usize ?? this.dir.u32(this.index, 24);
+    const csize = z?.csize ?? this.dir.u32(this.index, 20);
+    // Archive::Zip takes a stored member's size from its compressed size.
+    return usize !== csize && this.method === STORED ? csize : usize;
+  }
+  get name() { return this.dir.bytes(this.index, 0, this.dir.u16(this.index, 28)); }
+  get extra() { return this.dir.zip64Of(this.index)?.extra ?? this.dir.bytes(this.index, this.dir.u16(this.index, 28), this.dir.u16(this.index, 30)); }
+  get comment() { return this.dir.bytes(this.index, this.dir.u16(this.index, 28) + this.dir.u16(this.index, 30), this.dir.u16(this.index, 32)); }
+  get internalAttrs() { return this.dir.u16(this.index, 36); }
+  get externalAttrs() { return this.dir.u32(this.index, 38); }
+  get localHeaderOffset() { return this.dir.zip64Of(this.index)?.offset ?? this.dir.u32(this.index, 42); }
 }
 
 /** Read an entry's local header (Archive::Zip's _seekToLocalHeader, which retries at the

@@ -8,16 +8,19 @@
 import type { HandlerContext } from '../../src/kit/handler.js';
 import { forEachChunk, type Sink, type Source } from '../../src/kit/io.js';
 import { ByteWriter, crc32 } from '../../src/kit/binary.js';
+import { ScratchFile } from '../../src/kit/scratch-file.js';
 import { FormatError } from '../../src/kit/errors.js';
 import {
   DEFLATED, FLAG_DATA_DESCRIPTOR, FLAG_UTF8, SIG_CENTRAL, SIG_DATA_DESCRIPTOR, SIG_EOCD, SIG_LOCAL, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR, STORED,
-  perlNameBytes, type ZipArchive,
+  perlNameBytes, type LocalHeader, type ZipArchive,
 } from './records.js';
-import { dataLength, squeezeSlashes, type ZipMember } from './members.js';
+import { dataLength, peekLocal, squeezeSlashes, type ZipMember } from './members.js';
 
 /** Members up to this size are read in one piece; larger ones are streamed. */
 const SMALL_MEMBER = 1 << 20;
 const EMPTY = Buffer.alloc(0);
+/** A central directory larger than this waits in a scratch file, not in memory. */
+const CD_IN_MEMORY = 4 << 20;
 
 /** A member's output fields and where its compressed data comes from. */
 interface Planned {
@@ -34,9 +37,8 @@ interface Planned {
 export class Unwritable extends Error {}
 
 /** A member whose data is copied as it is (fields from the central directory). */
-async function planCopied(src: Source, m: ZipMember, ctx: HandlerContext): Promise<Planned> {
+async function planCopied(src: Source, m: ZipMember, local: LocalHeader, ctx: HandlerContext): Promise<Planned> {
   const e = m.entry;
-  const local = m.local!;
   const nameBytes = e.bitFlag & FLAG_UTF8 ? perlNameBytes(m.name, e.bitFlag) : e.name;
   const base = { versionNeeded: e.versionNeeded, bitFlag: e.bitFlag, nameBytes, usize: e.uncompressedSize };
   if (e.uncompressedSize === 0) {
@@ -55,8 +57,7 @@ async function planCopied(src: Source, m: ZipMember, ctx: HandlerContext): Promi
 }
 
 /** A directory or a replaced member: fields from its local header. */
-async function planRebuilt(m: ZipMember, ctx: HandlerContext): Promise<Planned> {
-  const local = m.local!;
+async function planRebuilt(m: ZipMember, local: LocalHeader, ctx: HandlerContext): Promise<Planned> {
   const bitFlag = local.bitFlag;
   const localName = squeezeSlashes(local.name.toString('latin1'));
   const nameBytes = m.kind === 'dir' ? perlNameBytes(m.name, bitFlag) : bitFlag & FLAG_UTF8 ? Buffer.from(localName, 'utf8') : Buffer.from(localName, 'latin1');
@@ -74,6 +75,7 @@ async function planRebuilt(m: ZipMember, ctx: HandlerContext): Promise<Planned> 
 class ArchiveWriter {
   private readonly out = new ByteWriter(); // members, handed to the sink in blocks of about 1 MiB
   private readonly cd = new ByteWriter(); // the central directory, written at the end
+  private cdSpill: ScratchFile | undefined; // where a large one waits (a million entries)
   private copied = 0; // bytes streamed straight from the source (large members)
   zip64 = false;
 
@@ -91,23 +93,23 @@ class ArchiveWriter {
     for (const chunk of this.out.take()) await this.sink.write(chunk);
   }
 
-  async member(m: ZipMember, p: Planned): Promise<void> {
+  async member(m: ZipMember, local: LocalHeader, p: Planned): Promise<void> {
     let bitFlag = p.bitFlag;
     if (p.usize === 0) bitFlag &= ~FLAG_DATA_DESCRIPTOR;
     const csize = p.data.kind === 'copy' ? p.data.length : p.data.bytes.length;
     // Archive::Zip writes a zip64 local header when needed, and for a copied member whose
     // local header had zip64 information in a zip64 archive (it re-reads it while copying).
-    const zip64 = p.usize > 0xffffffff || (m.kind === 'file' && m.local!.zip64);
+    const zip64 = p.usize > 0xffffffff || (m.kind === 'file' && local.zip64);
     const headerOffset = this.offset;
-    await this.local(m, { ...p, bitFlag }, csize, zip64);
+    await this.local(m, local, { ...p, bitFlag }, csize, zip64);
     this.central(m, { ...p, bitFlag }, csize, headerOffset, zip64);
   }
 
   /** Local header, data, data descriptor. */
-  private async local(m: ZipMember, p: Planned, csize: number, zip64: boolean): Promise<void> {
+  private async local(m: ZipMember, local: LocalHeader, p: Planned, csize: number, zip64: boolean): Promise<void> {
     const out = this.out;
     const hasDD = (p.bitFlag & FLAG_DATA_DESCRIPTOR) !== 0;
-    const localExtra = this.extra(m.local!.extra);
+    const localExtra = this.extra(local.extra);
     out.u32(SIG_LOCAL).u16(zip64 ? Math.max(p.versionNeeded, 45) : p.versionNeeded).u16(p.bitFlag).u16(p.method).u32(m.lastMod);
     out.u32(hasDD ? 0 : p.crc);
     if (zip64) out.u32(0xffffffff).u32(0xffffffff);
@@ -156,12 +158,20 @@ class ArchiveWriter {
       for (const v of z64) cd.u64(v);
     }
     cd.bytes(e.comment);
+    if (cd.pending >= CD_IN_MEMORY) {
+      this.cdSpill ??= new ScratchFile();
+      for (const chunk of cd.take()) this.cdSpill.append(chunk);
+    }
   }
 
   /** Central directory and its end records. */
   async finish(zip: ZipArchive, count: number): Promise<void> {
     const cdOffset = this.offset;
     await this.drain();
+    if (this.cdSpill) {
+      await this.sink.copyFrom(this.cdSpill.source(), 0, this.cdSpill.size);
+      this.cdSpill.close();
+    }
     for (const chunk of this.cd.take()) await this.sink.write(chunk);
     const cdSize = this.cd.total;
     const end = new ByteWriter(4096);
@@ -177,11 +187,14 @@ class ArchiveWriter {
   }
 }
 
-/** Write `members` (local headers already loaded) in order. Throws Unwritable for a member
+/** Write `members` in order. Throws Unwritable for a member
  *  Archive::Zip would not write as this port does. */
 export async function writeArchive(src: Source, zip: ZipArchive, members: ZipMember[], sink: Sink, ctx: HandlerContext, extra: (field: Buffer) => Buffer): Promise<void> {
   const writer = new ArchiveWriter(src, sink, extra);
-  for (const m of members) await writer.member(m, m.kind === 'file' ? await planCopied(src, m, ctx) : await planRebuilt(m, ctx));
+  for (const m of members) {
+    const local = peekLocal(src, zip, m);
+    await writer.member(m, local, m.kind === 'file' ? await planCopied(src, m, local, ctx) : await planRebuilt(m, local, ctx));
+  }
   await writer.finish(zip, members.length);
 }
 

@@ -29,8 +29,7 @@ import { extensionMatcher, type Handler, type HandlerContext } from '../../src/k
 import { CompareSink, type Sink, type Source } from '../../src/kit/io.js';
 import { FormatError } from '../../src/kit/errors.js';
 import { FLAG_ENCRYPTED, readZip, zipKind } from './records.js';
-import { dataLength, hasApkSigningBlock, loadLocal, localDisagreement, memberIO, readMembers } from './members.js';
-import { memberLimit } from '../../src/kit/options.js';
+import { dataLength, hasApkSigningBlock, localDisagreement, memberIO, peekLocal, readMembers, type ZipMember } from './members.js';
 import { applyPolicy, extraFieldNormalizer, orderMembers, type ZipFlavor } from './policy.js';
 import { Unwritable, writeArchive } from './writer.js';
 
@@ -39,6 +38,8 @@ export { compareNames } from './policy.js';
 export type { MemberIO, ZipMember } from './members.js';
 
 export type ZipOutcome = 'written' | 'skipped';
+
+const byOffset = (members: readonly ZipMember[]) => [...members].sort((a, b) => a.entry.localHeaderOffset - b.entry.localHeaderOffset);
 
 /** Leave the archive as it is, saying why (Perl's `return 0`). */
 function keep(ctx: HandlerContext, reason: string): ZipOutcome {
@@ -58,15 +59,17 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
   const veto = flavor.archiveFilter?.(read, ctx);
   if (veto) return keep(ctx, veto);
   if (read.some((m) => m.entry.bitFlag & FLAG_ENCRYPTED)) return keep(ctx, `strip-nondeterminism: ${ctx.name}: ignoring encrypted zip file`);
-  const members = orderMembers(read, flavor, ctx);
-  await applyPolicy(members, flavor, memberIO(src, zip, memberLimit(ctx.options)), ctx);
-  // Local headers in file order (sequential reads), before the sorted writing pass.
-  for (const m of [...members].sort((a, b) => a.entry.localHeaderOffset - b.entry.localHeaderOffset)) {
-    const local = loadLocal(src, zip, m);
+  // Before any member is read or replaced: a local header that contradicts its central record.
+  // (Read in file order, and not kept: reading it here is not Archive::Zip reading it, see
+  // unixMode, and a million local headers need not stay in memory.)
+  for (const m of byOffset(read)) {
+    const local = peekLocal(src, zip, m);
     if (m.kind === 'file' && m.entry.uncompressedSize > 0 && local.dataOffset + dataLength(m) > src.size) throw new FormatError(`member ${m.name}: data runs past the end of the archive`);
-    const disagreement = m.kind === 'string' ? undefined : localDisagreement(m);
+    const disagreement = localDisagreement(m, local);
     if (disagreement) return keep(ctx, `${ctx.name}: member ${m.name}: ${disagreement}; left unchanged, as a copy would not read back`);
   }
+  const members = orderMembers(read, flavor, ctx);
+  await applyPolicy(members, flavor, memberIO(src, zip, ctx), ctx);
   try {
     await writeArchive(src, zip, members, sink, ctx, extraFieldNormalizer(ctx));
   } catch (e) {

@@ -8,7 +8,7 @@
 import type { Handler, HandlerContext, MemberHooks, MemberOptions, MemberResult } from '../kit/handler.js';
 import { LimitError } from '../kit/handler.js';
 import { HEAD_SIZE, type Sink, type Source } from '../kit/io.js';
-import type { NormalizeOptions } from '../kit/options.js';
+import { memberLimit, type NormalizeOptions } from '../kit/options.js';
 import { FormatError } from '../kit/errors.js';
 import { detect } from './detect.js';
 import { handlerByName, handlers, isBuiltIn } from './registry.js';
@@ -22,6 +22,12 @@ export interface Diagnostics {
   readonly info: string[];
 }
 
+/** What one file's members may hold in memory, all together (see HandlerContext.reserve). */
+class Budget {
+  used = 0;
+  constructor(readonly limit: number) {}
+}
+
 class Context implements HandlerContext {
   /** Set by keep(): the handler left its input alone on purpose. */
   kept = false;
@@ -31,8 +37,16 @@ class Context implements HandlerContext {
     readonly name: string,
     readonly depth: number,
     private readonly out: Diagnostics,
+    private readonly budget: Budget,
     readonly hooks?: MemberHooks,
   ) {}
+
+  reserve(bytes: number, what: string): void {
+    this.budget.used += bytes;
+    if (this.budget.used > this.budget.limit) {
+      throw new LimitError(`its members would expand to more than ${this.budget.limit} bytes in memory, at ${what} (a zip bomb? the budget is 4 times --max-member-size, or 64 times the file's size)`);
+    }
+  }
 
   warn(message: string): void {
     this.out.warnings.push(message);
@@ -55,8 +69,8 @@ class Context implements HandlerContext {
     const handler = await chooseHandler(name, src, this.options, how);
     if (!handler) return { changed: false, kept: false };
     const limit = this.options.maxDepth ?? DEFAULT_MAX_DEPTH;
-    if (this.depth >= limit) throw new LimitError(`${this.name}: members nested more than ${limit} deep (--max-depth raises the limit)`);
-    const child = new Context(this.options, name === '' ? this.name : `${this.name}:${name}`, this.depth + 1, this.out, how.hooks);
+    if (this.depth >= limit) throw new LimitError(`members nested more than ${limit} deep, at ${name} (--max-depth raises the limit)`);
+    const child = new Context(this.options, name === '' ? this.name : `${this.name}:${name}`, this.depth + 1, this.out, this.budget, how.hooks);
     try {
       const changed = await handler.normalize(src, sink, child);
       return { handler: handler.name, changed, kept: child.kept };
@@ -68,9 +82,15 @@ class Context implements HandlerContext {
   }
 }
 
-/** The context of a file (depth 0), reporting into `out`. */
-export function fileContext(options: NormalizeOptions, name: string, out: Diagnostics): HandlerContext {
-  return new Context(options, name, 0, out);
+/** What a file's members may expand to in memory, all together: 4 times the member limit, or
+ *  64 times the file's size for big files (a real archive expands a few times; a bomb, millions). */
+export function expansionBudget(options: NormalizeOptions, fileSize: number): number {
+  return Math.max(4 * memberLimit(options), 64 * fileSize);
+}
+
+/** The context of a file (depth 0) of `size` bytes, reporting into `out`. */
+export function fileContext(options: NormalizeOptions, name: string, size: number, out: Diagnostics): HandlerContext {
+  return new Context(options, name, 0, out, new Budget(expansionBudget(options, size)));
 }
 
 /** The member's handler: the one named by `as`, else detection among the allowed ones. */

@@ -82,7 +82,7 @@ export async function normalizeBytes(bytes: Buffer, name: string, options: RunOp
   const handler = await pickHandler(name, src, options, result);
   if (!handler) return result;
   const sink = new BufferSink();
-  if (await handler.normalize(src, sink, fileContext(options, name, result))) {
+  if (await handler.normalize(src, sink, fileContext(options, name, bytes.length, result))) {
     result.changed = true;
     result.bytes = sink.toBuffer();
   }
@@ -165,7 +165,7 @@ export async function normalizeFile(job: FileJob | string, options: RunOptions):
     if (!handler) return report;
     // One read for the whole file beats many small ones; large files keep streaming.
     src.preload();
-    const ctx = fileContext(options, job.path, report);
+    const ctx = fileContext(options, job.path, src.size, report);
     sink = options.check ? new DiscardSink() : new TempFileSink(names, st, (m) => report.warnings.push(m));
     const changed = await handler.normalize(src, sink, ctx);
     await src.close();

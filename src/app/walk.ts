@@ -8,7 +8,8 @@
  *   its bad bytes escaped (`\xNN`) in messages and reports.
  * - A directory that cannot be read is a warning (its target has problem 'unreadable'); the walk
  *   goes on.
- * - A file given directly is processed even through a symlink (as the Perl tool does).
+ * - A file given directly is processed even through a symlink (as the Perl tool does); if it has
+ *   other hard links in its own directory, they get the new bytes too.
  * - Each inode is processed once: later names of a hard-linked file are reported as links to the
  *   first, and handed to the writer with it, so every name found gets the new bytes.
  * - Temporary files a killed run left behind (`.NAME.<12 hex digits>.snd-tmp`, only ever made by
@@ -147,6 +148,25 @@ function removeLeftoversBeside(file: string): void {
   }
 }
 
+/** Other names of a hard-linked operand's inode in the operand's own directory, which get the
+ *  new bytes with it (names elsewhere cannot be found cheaply: the writer warns about them). */
+function namesBeside(file: string, st: fs.BigIntStats): FsPath[] | undefined {
+  const dir = path.dirname(file);
+  const own = path.basename(file);
+  const names: FsPath[] = [];
+  try {
+    for (const name of fs.readdirSync(dir, { encoding: 'buffer' })) {
+      if (name.toString('utf8') === own) continue;
+      const p = joinPath(dir, name);
+      const other = fs.lstatSync(p, { bigint: true });
+      if (other.isFile() && other.dev === st.dev && other.ino === st.ino) names.push(p);
+    }
+  } catch {
+    /* an unreadable directory: only the operand itself is replaced */
+  }
+  return names.length ? names : undefined;
+}
+
 /** Expand operands into targets; `isTree` is true if any operand was a directory. */
 export function collectTargets(operands: readonly string[], exclude: Excluder): { targets: Target[]; isTree: boolean } {
   const targets: Target[] = [];
@@ -170,9 +190,9 @@ export function collectTargets(operands: readonly string[], exclude: Excluder): 
       const first = seen.get(inodeKey(st));
       if (first) {
         targets.push({ path: op, fsPath: op, linkOf: first.path });
-        (first.links ??= []).push(op);
+        if (!first.links?.some((l) => l === op)) (first.links ??= []).push(op);
       } else {
-        const t: Target = { path: op, fsPath: op };
+        const t: Target = { path: op, fsPath: op, links: st.nlink > 1n ? namesBeside(op, st) : undefined };
         seen.set(inodeKey(st), t);
         targets.push(t);
       }

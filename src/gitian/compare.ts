@@ -97,7 +97,7 @@ const sha = (b: Buffer) => crypto.createHash('sha256').update(b).digest('hex').s
 function zipMembers(data: Buffer): Map<string, Member> {
   const zip = readZip(new BufferSource(data));
   return new Map(
-    zip.entries.map((e) => [
+    Array.from({ length: zip.directory.count }, (_, i) => zip.directory.entry(i)).map((e) => [
       e.name.toString('latin1'),
       { time: e.lastMod, crc32: e.crc32, size: e.uncompressedSize, method: e.method, attributes: e.externalAttrs.toString(8), extra: e.extra.toString('hex'), madeBy: e.versionMadeBy },
     ]),

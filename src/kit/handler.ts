@@ -67,6 +67,11 @@ export interface HandlerContext {
    * partial output, which the caller discards.
    */
   member(name: string, src: Source, sink: Sink, options?: MemberOptions): Promise<MemberResult>;
+  /** Account for `bytes` this handler is about to hold in memory for a member (an inflated zip
+   *  member). Every member of a file draws on one budget (4 × --max-member-size, or 64 times the
+   *  file's size if that is more): past it, a LimitError, so a nested-archive bomb ends in an
+   *  error, quickly. */
+  reserve(bytes: number, what: string): void;
   /** Might a handler take a member of this name (by its name alone)? Lets a container skip
    *  reading a member (inflating it, say) that nothing would look at. */
   wants(name: string, options?: MemberOptions): boolean;

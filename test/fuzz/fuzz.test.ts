@@ -5,12 +5,13 @@
  * an error the input is byte-identical and no temporary file is left; on success, an output
  * that changed is accepted by the format's reader whenever the input was, and a second pass
  * changes nothing. `npm test` runs 3,000 cases; `npm run fuzz` 100,000 (FUZZ_CASES), and
- * FUZZ_SEED replays a run. A failure names the seed, the case number and the mutation.
+ * FUZZ_SEED replays a run. A failure names the seed, the case number and the mutation, and
+ * leaves its input in var/fuzz-failure/; FUZZ_ONLY=N runs that case alone.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURE_T, tempDir } from '../lib/helpers.js';
+import { FIXTURE_T, ROOT, tempDir } from '../lib/helpers.js';
 import { normalizeFile } from '../../src/app/pipeline.js';
 import { NORMALIZER_NAMES } from '../../src/app/registry.js';
 import { accepts, mutate, rng } from './cases.js';
@@ -18,6 +19,10 @@ import { seeds } from './seeds.js';
 
 const CASES = Number(process.env.FUZZ_CASES ?? 3000);
 const SEED = Number(process.env.FUZZ_SEED ?? 20261201);
+/** FUZZ_ONLY=N runs case N alone (with the same FUZZ_SEED). */
+const ONLY = process.env.FUZZ_ONLY === undefined ? undefined : Number(process.env.FUZZ_ONLY);
+/** A failing case's input is kept here, to replay by hand. */
+const FAILURE = path.join(ROOT, 'var', 'fuzz-failure');
 
 describe(`fuzz: ${CASES} cases, FUZZ_SEED=${SEED}`, () => {
   it('never faults, never changes an input it rejects, never accepts an output its reader rejects, and reaches a fixed point', async () => {
@@ -25,13 +30,16 @@ describe(`fuzz: ${CASES} cases, FUZZ_SEED=${SEED}`, () => {
     const dir = tempDir('snd-fuzz-');
     const options = { timestamp: FIXTURE_T, clamp: false, enabled: new Set(NORMALIZER_NAMES), verbose: false, buildPaths: [{ from: '/tmp', to: '/b' }], maxMemberBytes: 16 << 20 };
     const stats = { errors: 0, changed: 0, unchanged: 0, judged: 0 };
-    for (let n = 0; n < CASES; n++) {
+    for (let n = ONLY ?? 0; n < (ONLY === undefined ? CASES : ONLY + 1); n++) {
       const seed = all[n % all.length];
       const rand = rng(SEED ^ Math.imul(n + 1, 0x9e3779b1));
       const { what, bytes, name } = mutate(seed, rand);
       const where = `FUZZ_SEED=${SEED} case ${n} (${seed.label}, ${what}, as ${name})`;
       const target = path.join(dir, name);
       fs.writeFileSync(target, bytes);
+      fs.rmSync(FAILURE, { recursive: true, force: true });
+      fs.mkdirSync(FAILURE, { recursive: true });
+      fs.writeFileSync(path.join(FAILURE, name), bytes); // removed again when the case passes
       const report = await normalizeFile(target, options);
       expect(report.internal, `${where}: fault: ${report.error}`).toBeUndefined();
       expect(fs.readdirSync(dir), `${where}: leftover files`).toEqual([name]);
@@ -58,6 +66,7 @@ describe(`fuzz: ${CASES} cases, FUZZ_SEED=${SEED}`, () => {
         expect(fs.readFileSync(target).equals(bytes), `${where}: reported unchanged but changed`).toBe(true);
       }
       fs.rmSync(target);
+      fs.rmSync(FAILURE, { recursive: true, force: true });
     }
     console.log(`fuzz: ${CASES} cases over ${all.length} seeds: ${stats.errors} clean errors, ${stats.changed} changed (${stats.judged} judged by their reader), ${stats.unchanged} unchanged`);
   }, 3_600_000);
