@@ -34,6 +34,7 @@ export function isBfltHeader(hdr: Buffer): boolean {
 export const bflt: Handler = {
   name: 'bflt',
   defaultEnabled: true,
+  files: '*.bflt',
   matchName: extensionMatcher(['bflt']),
   detect: (head) => isBfltHeader(head),
 

@@ -160,6 +160,7 @@ async function readEntry(src: Source, fmt: Format, pos: number): Promise<Entry &
 export const cpio: Handler = {
   name: 'cpio',
   defaultEnabled: true,
+  files: '*.cpio (newc, odc, old binary)',
   matchName: extensionMatcher(['cpio']),
   detect: (head) => formatOf(head) !== undefined,
 

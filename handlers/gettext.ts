@@ -26,6 +26,7 @@ function endianOf(head: Buffer): 'LE' | 'BE' | undefined {
 export const gettext: Handler = {
   name: 'gettext',
   defaultEnabled: true,
+  files: '*.mo, *.gmo',
   matchName: extensionMatcher(['g?mo']),
   detect: (head) => endianOf(head) !== undefined,
 

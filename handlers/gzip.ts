@@ -32,6 +32,7 @@ async function skipZeroTerminated(src: Source, offset: number): Promise<number> 
 export const gzip: Handler = {
   name: 'gzip',
   defaultEnabled: true,
+  files: '*.gz, *.dz',
   matchName: extensionMatcher(['gz', 'dz']),
   detect: (head) => head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b,
 

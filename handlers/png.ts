@@ -66,6 +66,7 @@ export function parseTimeChunk(data: Buffer): number {
 export const png: Handler = {
   name: 'png',
   defaultEnabled: true,
+  files: '*.png',
   matchName: extensionMatcher(['png']),
   // What file(1) calls "PNG image data": the signature, then IHDR (or Apple's CgBI, then IHDR).
   detect: (head) =>

@@ -158,6 +158,7 @@ export function normalizePyc(data: Buffer, zeroMtime: boolean): Buffer {
 export const pyc: Handler = {
   name: 'pyc',
   defaultEnabled: true,
+  files: '*.pyc (CPython 3.7-3.13)',
   beyondPerl: true,
   matchName: extensionMatcher(['pyc']),
   detect: (head) => pycVersion(head) !== undefined,

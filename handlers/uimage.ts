@@ -26,6 +26,7 @@ function headerCrc(hdr: Buffer): number {
 export const uimage: Handler = {
   name: 'uimage',
   defaultEnabled: true,
+  files: '*.uimage (any case)',
   matchName: extensionMatcher(['uimage'], true),
   detect: (head) => head.length >= HEADER && head.readUInt32BE(0) === IH_MAGIC,
 

@@ -56,6 +56,7 @@ describe.skipIf(missing('npm', 'zip', 'tar', 'gzip', 'dpkg-deb', 'git'))('the in
     expect(files).toContain('package/bin/strip-nondeterminism');
     expect(files).toContain('package/LICENSE');
     expect(files).toContain('package/docs/api.md');
+    expect(files).toContain('package/man/strip-nondeterminism.1');
     expect(files.filter((f) => /^package\/(test|fixtures|\.ci|bench|dist\/bench|scripts|var)\//.test(f) || f.endsWith('.map'))).toEqual([]);
   });
 
@@ -99,10 +100,25 @@ describe.skipIf(missing('npm', 'zip', 'tar', 'gzip', 'dpkg-deb', 'git'))('the in
     expect(out).toEqual({ changed: true, handler: 'gzip', names: expect.any(Number), hex: fs.readFileSync(gz).toString('hex') });
   });
 
+  it('installs its man pages: man strip-nondeterminism works after a global install', () => {
+    const prefix = tempDir('snd-prefix-');
+    npm(['install', '--global', '--omit=dev', '--prefix', prefix, tarball], prefix);
+    for (const page of ['strip-nondeterminism', 'dh_strip_nondeterminism', 'gbuild', 'gsign', 'gverify', 'make-base-vm']) {
+      expect(fs.existsSync(path.join(prefix, 'share', 'man', 'man1', `${page}.1`)), page).toBe(true);
+    }
+    expect(sh(`MANWIDTH=80 man -M '${path.join(prefix, 'share', 'man')}' strip-nondeterminism`)).toMatch(/NAME\s+strip-nondeterminism\s+-\s+normalize/);
+    expect(sh(`'${path.join(prefix, 'bin', 'strip-nondeterminism')}' --version`)).toContain('strip-nondeterminism-node');
+  }, 300_000);
+
   it('installs from a git URL too (prepare builds dist/)', () => {
     const clone = tempDir('snd-clone-');
     // The commit under test, with the working tree's changes, as a repository of its own.
-    sh(`git clone -q '${ROOT}' repo && cd repo && git -C '${ROOT}' diff HEAD | git apply --allow-empty && git add -A && git -c user.name=t -c user.email=t@example.org commit -qm wip --allow-empty`, clone);
+    sh(
+      `git clone -q '${ROOT}' repo && cd repo && git -C '${ROOT}' diff HEAD | git apply --allow-empty && ` +
+        `(cd '${ROOT}' && git ls-files -z --others --exclude-standard | xargs -0r cp --parents -t '${clone}/repo') && ` +
+        `git add -A && git -c user.name=t -c user.email=t@example.org commit -qm wip --allow-empty`,
+      clone,
+    );
     const consumer = emptyProject();
     npm(['install', '--omit=dev', `git+file://${path.join(clone, 'repo')}`], consumer);
     const command = path.join(consumer, 'node_modules', '.bin', 'strip-nondeterminism');

@@ -142,6 +142,7 @@ export function normalizeGenerated(text: string, T: number | undefined, warn: (m
 export const html: Handler = {
   name: 'html',
   defaultEnabled: true,
+  files: '*.html, *.htm, *.xhtml',
   beyondPerl: true,
   matchName: (path) => NAME.test(path),
   detect: (head) => looksLikeHtml(head),

@@ -114,6 +114,7 @@ export function normalizeXml(data: Buffer, ctx: HandlerContext): Buffer | undefi
 export const xml: Handler = {
   name: 'xml',
   defaultEnabled: true,
+  files: '*.xml, *.opf, *.svg',
   beyondPerl: true,
   matchName: (path) => NAME.test(path),
   detect: (head) => /^(?:\xef\xbb\xbf)?\s*<[?!a-zA-Z]/.test(head.toString('latin1', 0, Math.min(head.length, 256))),

@@ -448,6 +448,7 @@ export async function normalizeElf(src: Source, sink: Sink, ctx: HandlerContext,
 export const elf: Handler = {
   name: 'elf',
   defaultEnabled: true,
+  files: 'any ELF file, by its bytes; ELF members of *.a',
   beyondPerl: true,
   onlyScrubs: true,
   matchName: () => true,

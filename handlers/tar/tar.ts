@@ -345,6 +345,7 @@ const TAR_NAME = /\.(?:tar|tar\.gz|tgz|tar\.xz|txz|tar\.bz2|tbz2|tbz|tar\.zst|tz
 export const tar: Handler = {
   name: 'tar',
   defaultEnabled: true,
+  files: '*.tar, *.tar.gz, *.tgz, *.tar.xz, *.txz, *.tar.bz2, *.tbz2, *.tar.zst, *.tzst',
   beyondPerl: true,
   matchName: (path) => TAR_NAME.test(path),
   detect: (head) => compressionOf(head) !== undefined || looksLikeTar(head),

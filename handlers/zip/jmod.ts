@@ -13,6 +13,7 @@ export const isJmodHeader = (head: Buffer) => head.length >= 4 && head[0] === 0x
 export const jmod: Handler = {
   name: 'jmod',
   defaultEnabled: true,
+  files: '*.jmod with a JM header',
   matchName: extensionMatcher(['jmod']),
   detect: (head) => isJmodHeader(head),
   async normalize(src, sink, ctx) {

@@ -91,7 +91,12 @@ async function beyondPerl(m: ZipMember, io: MemberIO, ctx: HandlerContext): Prom
 
 /** Times, attributes and contents of every member, as the flavor and the options say. */
 export async function applyPolicy(members: ZipMember[], flavor: ZipFlavor, io: MemberIO, ctx: HandlerContext): Promise<void> {
-  const time = memberTime(ctx.options.timestamp);
+  const T = ctx.options.timestamp;
+  const time = memberTime(T);
+  // Said without a file name, so a run prints it once however many archives it touches.
+  if (T !== undefined && T < SAFE_EPOCH && members.length) {
+    ctx.warn(`strip-nondeterminism: the canonical time ${T} is before 1980-01-01 12:01:00 UTC, the earliest time zip archives hold: their members get that time`);
+  }
   for (const m of members) {
     let stamp: number | Promise<number> = flavor.member ? flavor.member(m, time, io, ctx) : time;
     if (typeof stamp !== 'number') stamp = await stamp;

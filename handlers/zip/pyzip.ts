@@ -21,6 +21,7 @@ export function pyzipShebangLength(head: Buffer): number | undefined {
 export const pyzip: Handler = {
   name: 'pyzip',
   defaultEnabled: true,
+  files: 'any name: a #!...python3 line, then a zip',
   matchName: () => true,
   detect: (head) => pyzipShebangLength(head) !== undefined,
   // A zip whose central directory offset is absolute (python's zipapp writes them so) is

@@ -14,7 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs, type OptionSpec, type ParsedArgs } from './args.js';
 import { UsageError } from '../kit/errors.js';
-import { normalizerNames } from './registry.js';
+import { handlerByName, normalizerNames, perlDefaultEnabled } from './registry.js';
 import type { FileReport, RunOptions } from './pipeline.js';
 import { collectTargets, makeExcluder } from './walk.js';
 import { VERSION, PERL_COMPAT_VERSION } from './version.js';
@@ -48,6 +48,8 @@ const SPECS: OptionSpec[] = [
   { names: ['junit-zero-time'], kind: 'flag', key: 'junitZeroTime' },
   { names: ['max-depth'], kind: 'integer', key: 'maxDepth' },
   { names: ['max-member-size'], kind: 'string', key: 'maxMemberSize' },
+  { names: ['list-normalizers'], kind: 'flag', key: 'listNormalizers' },
+  { names: ['quiet'], kind: 'flag', key: 'quiet' },
 ];
 
 export function usage(cmd: string): string {
@@ -56,9 +58,13 @@ export function usage(cmd: string): string {
 
 const EXTENSIONS = `Also: FILENAME may be a directory (walked recursively; symlinks are not followed).
   -j, --jobs N       worker threads for directories (default: the number of CPUs)
-  --check            write nothing; list files that would change; exit 1 if any would, or failed
+  --check            write nothing; list files that would change (only them, on stdout; every
+                     diagnostic goes to stderr); exit 1 if any would, or failed
+  --quiet            print nothing but errors
+  --list-normalizers list every normalizer: on by default here and in dh_strip_nondeterminism?
+                     which files it claims (with --json FILE|-: as JSON)
   --exclude GLOB     skip matching files and directories (repeatable; a GLOB without / matches names)
-  --json FILE        write a per-file report as JSON
+  --json FILE        write a per-file report as JSON (- for standard output)
   --build-path FROM[=TO]
                      replace the build directory FROM by TO (default /build) in ELF and
                      HTML files; repeatable; BUILD_PATH_PREFIX_MAP is read too
@@ -74,8 +80,6 @@ const EXTENSIONS = `Also: FILENAME may be a directory (walked recursively; symli
                      the most of one archive member held in memory (default 64M;
                      K, M, G suffixes); a file needing more is an error, left unchanged
 SOURCE_DATE_EPOCH is used as the timestamp when -T is not given.`;
-
-export { summarize, jsonReport, type Summary } from './report.js';
 
 /** The run's settings from the parsed flags. */
 function settingsFrom(v: Record<string, unknown>): Settings {
@@ -97,17 +101,37 @@ function settingsFrom(v: Record<string, unknown>): Settings {
   };
 }
 
-/** Print each file's lines, in order; returns the exit status the files call for. */
-function printReports(reports: readonly FileReport[], options: RunOptions, cmd: string, io: Output): number {
+/** Where diagnostics go: stdout as in Perl, except that with --check stdout holds only the list
+ *  of paths (and with --quiet, only errors are printed at all). */
+interface Channels {
+  /** Perl's stdout lines (-v): stderr under --check. */
+  say(line: string): void;
+  /** Warnings and the summary: nowhere under --quiet. */
+  note(line: string): void;
+  /** Errors: always stderr. */
+  error(line: string): void;
+  /** --check's list of paths. */
+  list(line: string): void;
+}
+
+function channels(io: Output, check: boolean, quiet: boolean): Channels {
+  const silent = () => {};
+  return { say: quiet ? silent : check ? io.err : io.out, note: quiet ? silent : io.err, error: io.err, list: io.out };
+}
+
+/** Print each file's lines, in order; returns the exit status the files call for. A warning
+ *  that is word for word one printed already (one that names no file) is printed once. */
+function printReports(reports: readonly FileReport[], options: RunOptions, cmd: string, out: Channels): number {
   let status = 0;
+  const said = new Set<string>();
   for (const r of reports) {
-    if (r.skipped === 'disabled' && options.verbose) io.out(`Not normalizing ${r.path} (normalizer disabled)`);
-    if (r.handler && !r.skipped && options.verbose) io.out(`Normalizing ${r.path}`);
-    if (options.check && r.changed) io.out(r.path);
-    if (options.verbose) for (const m of r.info) io.err(m);
-    for (const w of r.warnings) io.err(w);
+    if (r.skipped === 'disabled' && options.verbose) out.say(`Not normalizing ${r.path} (normalizer disabled)`);
+    if (r.handler && !r.skipped && options.verbose) out.say(`Normalizing ${r.path}`);
+    if (options.check && r.changed) out.list(r.path);
+    if (options.verbose) for (const m of r.info) out.note(m);
+    for (const w of r.warnings) if (!said.has(w)) said.add(w) && out.note(w);
     if (r.error !== undefined) {
-      io.err(r.exitCode === 2 ? `${r.path}: ${r.error}` : `${cmd}: ${r.path}: ${r.error}`);
+      out.error(r.exitCode === 2 ? `${r.path}: ${r.error}` : `${cmd}: ${r.path}: ${r.error}`);
       // A missing file alone gives Perl's status 2; any other failure gives 255.
       status = status === 255 || r.exitCode === 255 ? 255 : r.exitCode;
     }
@@ -137,18 +161,34 @@ function informational(v: Record<string, unknown>, cmd: string, io: Output): num
   return undefined;
 }
 
+/** Write the --json report (or the normalizer list) to FILE, or to stdout for `-`. */
+function writeJson(target: string, text: string, io: Output): void {
+  if (target === '-') io.out(text);
+  else fs.writeFileSync(target, text + '\n');
+}
+
+/** A canonical time the formats cannot honour, said once per run. */
+function timeWarnings(options: RunOptions, cmd: string, now: number): string[] {
+  const T = options.timestamp;
+  if (T === undefined || !options.clamp || T <= now) return [];
+  return [`${cmd}: the canonical time ${T} is in the future: --clamp-timestamp then changes no time that is not in the future too`];
+}
+
 /** The run itself: options, targets, the pipeline, the report. */
 async function normalizeOperands(parsed: ParsedArgs, env: NodeJS.ProcessEnv, io: Output, argv0: string, isTTY: boolean): Promise<number> {
   const cmd = path.basename(argv0);
   const v = parsed.values;
-  const options = resolveSettings(settingsFrom(v), env, argv0, v.verbose === true ? io.out : undefined);
+  const out = channels(io, v.check === true, v.quiet === true);
+  if (v.check === true && v.json === '-') throw new UsageError(`${cmd}: --check and --json - would both write to standard output`);
+  const options = resolveSettings(settingsFrom(v), env, argv0, v.verbose === true ? out.say : undefined);
   if (parsed.operands.length === 0) throw new UsageError(usage(cmd));
   const jobs = v.jobs === undefined ? os.availableParallelism() : (v.jobs as number);
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`${cmd}: --jobs wants a whole number of at least 1`);
   if (options.timestamp === undefined && options.verbose) {
-    io.out(`${cmd}: Not using a canonical time`);
-    io.out(`${cmd}: Using normalizers: ${normalizerNames().filter((n) => options.enabled.has(n)).join(' ')}`);
+    out.say(`${cmd}: Not using a canonical time`);
+    out.say(`${cmd}: Using normalizers: ${normalizerNames().filter((n) => options.enabled.has(n)).join(' ')}`);
   }
+  for (const w of timeWarnings(options, cmd, Date.now() / 1000)) out.note(w);
   const started = performance.now();
   const { targets, isTree } = collectTargets(parsed.operands, makeExcluder((v.exclude as string[] | undefined) ?? []));
   const batch = isTree || options.check === true || v.json !== undefined;
@@ -157,16 +197,36 @@ async function normalizeOperands(parsed: ParsedArgs, env: NodeJS.ProcessEnv, io:
     jobs,
     isTree,
     cmd,
-    onStart: (total) => void (progress = batch && isTTY && !env.CI ? new Progress(total, (s) => process.stderr.write(s)) : undefined),
+    onStart: (total) => void (progress = batch && isTTY && !env.CI && v.quiet !== true ? new Progress(total, (s) => process.stderr.write(s)) : undefined),
     onReport: () => progress?.tick(),
   });
   progress?.done();
-  const status = printReports(reports, options, cmd, io);
+  const status = printReports(reports, options, cmd, out);
   const summary = summarize(reports, (performance.now() - started) / 1000);
-  if (batch) io.err(summaryLine(summary, options.check === true, cmd));
-  if (v.json !== undefined) fs.writeFileSync(v.json as string, jsonReport(reports, summary, options) + '\n');
+  if (batch) out.note(summaryLine(summary, options.check === true, cmd));
+  if (v.json !== undefined) writeJson(v.json as string, jsonReport(reports, summary, options), io);
   if (options.check) return summary.changed > 0 || summary.errors > 0 ? 1 : 0;
   return status;
+}
+
+interface NormalizerRow {
+  name: string;
+  /** On by default in strip-nondeterminism ('scrubs': only with --build-path or --hostname). */
+  cli: boolean | 'scrubs';
+  /** On in dh_strip_nondeterminism. */
+  dh: boolean;
+  files: string;
+}
+
+const onOff = (v: boolean | 'scrubs') => (v === 'scrubs' ? 'with --build-path/--hostname' : v ? 'on' : 'off');
+
+/** Every normalizer, sorted, with its defaults and the files it claims (--list-normalizers). */
+function normalizerList(): NormalizerRow[] {
+  const dh = perlDefaultEnabled();
+  return normalizerNames().map((name) => {
+    const h = handlerByName(name)!;
+    return { name, cli: h.defaultEnabled ? (h.onlyScrubs ? 'scrubs' : true) : false, dh: dh.has(name), files: h.files ?? '' };
+  });
 }
 
 /** Run the CLI; returns the exit status. */
@@ -180,6 +240,12 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
   }
   const early = informational(parsed.values, cmd, io);
   if (early !== undefined) return early;
+  if (parsed.values.listNormalizers) {
+    const list = normalizerList();
+    if (parsed.values.json !== undefined) writeJson(parsed.values.json as string, JSON.stringify(list, null, 2), io);
+    else for (const n of list) io.out(`${n.name.padEnd(8)} default: ${onOff(n.cli).padEnd(28)} dh: ${onOff(n.dh).padEnd(4)} files: ${n.files}`);
+    return 0;
+  }
   try {
     return await normalizeOperands(parsed, env, io, argv0, isTTY);
   } catch (e) {

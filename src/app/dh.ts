@@ -32,7 +32,14 @@ interface DhOptions {
   excluded: Set<string>;
   excludes: string[];
   tmpdir?: string;
+  help?: boolean;
 }
+
+/** debhelper's usage text for its commands (Dh_Lib's showhelp). */
+const DH_USAGE = `Usage: ${'dh_strip_nondeterminism'} [options]
+
+  dh_strip_nondeterminism is a part of debhelper. See debhelper(7)
+  and dh_strip_nondeterminism(1) for complete usage instructions.`;
 
 /** debhelper's option syntax: bundled single letters with attached or separate values, and
  *  --long[=value]. Unknown options are an error, as in compat levels above 7. */
@@ -41,6 +48,7 @@ function parseDhArgs(args: string[], o: DhOptions, control: () => ControlInfo, s
   const apply = (name: string, value?: string) => {
     switch (name) {
       case 'v': case 'verbose': o.verbose = true; break;
+      case 'h': case 'help': o.help = true; break;
       case 'no-act': o.noAct = true; break;
       case 'i': case 'indep': o.indep = true; o.packages.push(...control().indep); break;
       case 'a': case 'arch': case 's': case 'same-arch': o.arch = true; o.packages.push(...control().arch); break;
@@ -211,7 +219,10 @@ export async function dhMain(argv: string[], env: NodeJS.ProcessEnv, io: Output)
     if (env.DH_OPTIONS) parseDhArgs(env.DH_OPTIONS.trim().split(/\s+/), o, getControl, 'DH_OPTIONS');
     parseDhArgs(argv, o, getControl, 'command line');
     if (env.DH_ALWAYS_EXCLUDE) o.excludes.push(...env.DH_ALWAYS_EXCLUDE.split(':').filter(Boolean));
-    const quiet = !o.verbose && (!!env.DH_QUIET || /(?:^|\s)terse(?:\s|$)/.test(env.DEB_BUILD_OPTIONS ?? ''));
+    if (o.help) {
+      io.out(DH_USAGE);
+      return 1; // debhelper's showhelp exits 1
+    }
     if (o.packages.length === 0) {
       if (o.indep || o.arch || o.explicit) {
         io.err(`${TOOL}: warning: You asked that all arch in(dep) packages be built, but there are none of that type.`);
@@ -267,8 +278,6 @@ export async function dhMain(argv: string[], env: NodeJS.ProcessEnv, io: Output)
         if (r.error !== undefined) {
           io.err(`${TOOL}: error: ${r.path}: ${r.error}`);
           failed = true;
-        } else if (r.changed && !quiet) {
-          io.out(`\tNormalized ${r.path}`);
         }
       }
     }

@@ -1,9 +1,10 @@
 /**
- * What the runner's four commands share: Getopt-style parsing (src/args.ts), `--help`, usage
+ * What the runner's four commands share: Getopt-style parsing (src/app/args.ts), `--help`, `--version`, usage
  * errors (exit 2 with the usage line), and running the system tools they drive.
  */
 import { spawnSync } from 'node:child_process';
 import { parseArgs, type OptionSpec, type ParsedArgs } from '../app/args.js';
+import { VERSION } from '../app/version.js';
 
 export type Values = ParsedArgs['values'];
 
@@ -17,9 +18,14 @@ export function parseCommand(
   usage: string,
   problems: (values: Values, operands: string[]) => string[],
 ): { values: Values; operands: string[] } | { exit: number } {
-  const parsed = parseArgs(argv, [...specs, { names: ['help', 'h'], kind: 'flag', key: 'help' }]);
+  const parsed = parseArgs(argv, [...specs, { names: ['help', 'h'], kind: 'flag', key: 'help' }, { names: ['version', 'V'], kind: 'flag', key: 'version' }]);
   if (parsed.values.help) {
     process.stdout.write(`${usage}\n`);
+    return { exit: 0 };
+  }
+  if (parsed.values.version) {
+    // "Usage: gbuild ..." names the command.
+    process.stdout.write(`${/^Usage: (\S+)/.exec(usage)?.[1] ?? 'gitian'} (strip-nondeterminism-node ${VERSION})\n`);
     return { exit: 0 };
   }
   const all = [...parsed.errors, ...problems(parsed.values, parsed.operands)];
