@@ -18,7 +18,10 @@
  *  - resources: hostile inputs (issue 13's bounds: peak RSS at most 256 MB, bombs end cleanly, the
  *    42-style one within 10 s): zips of 100,000 and 1,000,000 entries, 2,000 nested jars, a
  *    42-style nested-jar bomb, a MANIFEST.MF declaring 1 GiB. Time, peak RSS, exit status.
- * `npm run bench -- corpus` (or jar5k, big, tar, resources) runs one scenario.
+ *  - startup: one small .gz, each command started 10 times: `node -e 0`, the Perl tool and this
+ *    port (medians; the target is this port within 1.35x of `node -e 0`), then 1,000 files each
+ *    normalized by its own process (the `find -exec` pattern), the Perl tool against this port.
+ * `npm run bench -- corpus` (or jar5k, big, tar, resources, startup) runs one scenario.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -274,6 +277,38 @@ elif kind == 'manifest-1g':
             for _ in range(1024): f.write(b'x' * (1 << 20))
 `;
 
+/** Median wall time of `runs` starts of a command. */
+function medianStart(cmd: string, args: string[], runs = 10): number {
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t = performance.now();
+    spawnSync(cmd, args, { stdio: 'ignore' });
+    times.push((performance.now() - t) / 1000);
+  }
+  return times.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+
+function startupScenario(work: string): void {
+  const gz = path.join(work, 'small.gz');
+  fs.copyFileSync(path.join(ROOT, 'fixtures', 'upstream', 'gzip', 'vimoutliner_vo_readme_txt.gz.out'), gz);
+  const node = medianStart(process.execPath, ['-e', '0']);
+  const perl = medianStart(PERL, ['-T', '1', gz]);
+  const ours = medianStart(OURS, ['-T', '1', gz]);
+  console.log(`startup (one small .gz, median of 10): node -e 0 ${node.toFixed(3)} s, Perl ${perl.toFixed(3)} s, ours ${ours.toFixed(3)} s = ${(ours / node).toFixed(2)}x node (target <= 1.35x) ${ours / node <= 1.35 ? 'within' : 'OVER'}`);
+  const dir = path.join(work, 'many');
+  const each = (cmd: string) => {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.mkdirSync(dir);
+    for (let i = 0; i < 1000; i++) fs.copyFileSync(gz, path.join(dir, `f${i}.gz`));
+    const t = performance.now();
+    spawnSync('sh', ['-c', `find '${dir}' -name '*.gz' -exec '${cmd}' -T 1 {} \\;`], { stdio: 'ignore' });
+    return (performance.now() - t) / 1000;
+  };
+  const perlMany = each(PERL);
+  const oursMany = each(OURS);
+  console.log(`1,000 files, one process each (find -exec): Perl ${perlMany.toFixed(1)} s, ours ${oursMany.toFixed(1)} s (ours/Perl ${(oursMany / perlMany).toFixed(2)}x)`);
+}
+
 function resourcesScenario(work: string): void {
   console.log('resources: hostile inputs; bounds: peak RSS <= 256 MB, a clean end (no signal), 42-style bomb <= 10 s');
   for (const kind of ['entries-100000', 'entries-1000000', 'nested-2000', '42', 'manifest-1g']) {
@@ -296,12 +331,13 @@ function resourcesScenario(work: string): void {
 
 function main(): void {
   const only = process.argv[2];
-  if (only === 'jar5k' || only === 'big' || only === 'tar' || only === 'resources') {
+  if (only === 'jar5k' || only === 'big' || only === 'tar' || only === 'resources' || only === 'startup') {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'snd-bench-'));
     try {
       if (only === 'jar5k') jarScenario(work);
       else if (only === 'tar') tarScenario(work);
       else if (only === 'resources') resourcesScenario(work);
+      else if (only === 'startup') startupScenario(work);
       else bigScenario(work);
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
@@ -364,6 +400,7 @@ function main(): void {
     if (only !== 'corpus') jarScenario(work);
     if (only !== 'corpus') tarScenario(work);
     if (only !== 'corpus') resourcesScenario(work);
+    if (only !== 'corpus') startupScenario(work);
     if (only !== 'corpus' && process.env.SND_BENCH_BIG === '1') bigScenario(work);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

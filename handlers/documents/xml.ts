@@ -20,12 +20,20 @@
  * expected by their readers). Any other document is left alone. Build paths and host names are
  * replaced everywhere when asked (src/scrub.ts). A document that is not well-formed is left alone.
  */
-import { XMLParser } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
 import type { Handler, HandlerContext } from '../../src/kit/handler.js';
 import { readAll, type Sink, type Source } from '../../src/kit/io.js';
 import { scrubText, scrubs } from '../../src/kit/build-paths-and-hostnames.js';
 import { formatLike } from './dates.js';
 import { CANONICAL_HOSTNAME, type NormalizeOptions } from '../../src/kit/options.js';
+
+// fast-xml-parser costs ~60 ms to load: loaded on the first XML document, not at start-up.
+const requireLazy = createRequire(import.meta.url);
+let parserClass: typeof import('fast-xml-parser').XMLParser | undefined;
+function xmlParser(): typeof import('fast-xml-parser').XMLParser {
+  parserClass ??= (requireLazy('fast-xml-parser') as typeof import('fast-xml-parser')).XMLParser;
+  return parserClass;
+}
 
 const NAME = /\.(?:xml|opf|svg)$/i;
 const OPF_NS = 'http://www.idpf.org/2007/opf';
@@ -39,7 +47,7 @@ export function xmlKind(text: string): XmlKind | undefined {
   let doc: Node;
   try {
     // `true`: validate while parsing; a document that is not well-formed is not ours.
-    doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', processEntities: false }).parse(text, true) as Node;
+    doc = new (xmlParser())({ ignoreAttributes: false, attributeNamePrefix: '@_', processEntities: false }).parse(text, true) as Node;
   } catch {
     return undefined;
   }

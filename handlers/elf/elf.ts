@@ -23,7 +23,7 @@
  * Left unchanged, with a warning: a file where a replacement is longer than what it replaces.
  * Errors: headers or sections that run past the end of the file, corrupt compressed sections.
  */
-import { createHash } from 'node:crypto';
+import { crypto } from '../../src/kit/builtins.js';
 import * as zlib from 'node:zlib';
 import type { Handler, HandlerContext } from '../../src/kit/handler.js';
 import { forEachChunk, readExactSync, type Sink, type Source } from '../../src/kit/io.js';
@@ -263,7 +263,7 @@ async function layout(src: Source, file: ElfFile, sizeOf: (s: ElfSection) => num
  */
 async function buildId(src: Source, secs: Sections, stored: Map<number, Buffer>, ehdr: Buffer, headers: Buffer, id: BuildIdPlace): Promise<Buffer> {
   const { file } = secs;
-  const hash = createHash(id.length === 20 ? 'sha1' : id.length === 16 ? 'md5' : 'sha256');
+  const hash = crypto().createHash(id.length === 20 ? 'sha1' : id.length === 16 ? 'md5' : 'sha256');
   const eh = Buffer.from(ehdr);
   eh.fill(0, file.is64 ? 32 : 28, file.is64 ? 48 : 36); // e_phoff, e_shoff
   hash.update(eh);

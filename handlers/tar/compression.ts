@@ -7,7 +7,7 @@
  * and zstd run single-threaded (xz's threaded mode splits blocks differently). Data is streamed
  * through the tool's pipes in both directions, so memory stays flat whatever the size.
  */
-import { spawn } from 'node:child_process';
+import { childProcess } from '../../src/kit/builtins.js';
 import { FormatError } from '../../src/kit/errors.js';
 import { forEachChunk, type Sink, type Source } from '../../src/kit/io.js';
 
@@ -52,7 +52,7 @@ interface Run {
 
 function run(kind: Compression, args: string[], what: string): Run {
   const tool = TOOLS[kind];
-  const child = spawn(tool.cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = childProcess().spawn(tool.cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
   const stderr: Buffer[] = [];
   child.stderr.on('data', (d: Buffer) => stderr.push(d));
   child.stdin.on('error', () => {}); // EPIPE when the tool stops early: its exit status says why

@@ -24,7 +24,7 @@
  * Errors: bad header checksum, truncation, a missing end-of-archive marker, corrupt compression.
  */
 import * as zlib from 'node:zlib';
-import { createHash } from 'node:crypto';
+import { crypto } from '../../src/kit/builtins.js';
 import type { Handler, HandlerContext } from '../../src/kit/handler.js';
 import { HEAD_SIZE, RangeSource, forEachChunk, readExactSync, type Sink, type Source } from '../../src/kit/io.js';
 import { FormatError } from '../../src/kit/errors.js';
@@ -216,7 +216,7 @@ export class TarPlan {
         m.body = await normalizeMemberInto(this.scratch, this.ctx, m.name, this.src, m.dataOffset, m.size);
       }
       if (m.body && hooks.changed) {
-        const hash = createHash('md5');
+        const hash = crypto().createHash('md5');
         await forEachChunk(this.scratch!.source(), m.body.offset, m.body.size, (chunk) => void hash.update(chunk));
         digests.set(m.name, hash.digest('hex'));
       }

@@ -8,7 +8,6 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { normalizeFile, type FileJob, type FileReport, type RunOptions } from './pipeline.js';
 import { handlerByName, hasThirdPartyHandlers } from './registry.js';
 import { syncRenames } from './writer.js';
@@ -64,6 +63,7 @@ export async function runFiles(paths: readonly FileJob[], options: RunOptions, j
     return reports;
   }
   const workerData = toWorkerOptions(options);
+  const { Worker } = await import('node:worker_threads'); // only when threads are used
   let next = 0;
   const workers = Array.from({ length: Math.min(jobs, Math.ceil(paths.length / CHUNK)) }, () => new Worker(workerUrl, { workerData }));
   await Promise.all(

@@ -20,7 +20,7 @@
  * the microsecond (what Node's utimes carries), rounded up, so they never move backwards.
  */
 import * as fs from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { randomHex12 } from '../kit/builtins.js';
 import { copyInChunks, type Sink, type Source } from '../kit/io.js';
 import { displayPath, splitPath, tempPathBeside, type FsPath } from './paths.js';
 
@@ -85,7 +85,7 @@ export class TempFileSink implements Sink {
   private open(): number {
     if (this.fd === undefined) {
       for (;;) {
-        const candidate = tempPathBeside(this.target, randomBytes(6).toString('hex'));
+        const candidate = tempPathBeside(this.target, randomHex12());
         try {
           this.fd = fs.openSync(candidate, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
           this.tempPath = candidate;
@@ -162,7 +162,7 @@ export class TempFileSink implements Sink {
     const first = lstatOrUndefined(this.target);
     if (!first || !sameInode(first, this.stat)) throw new Error('replaced by another file while it was normalized: left as it was');
     for (const name of this.names.slice(1)) {
-      const link = tempPathBeside(name, randomBytes(6).toString('hex'));
+      const link = tempPathBeside(name, randomHex12());
       fs.linkSync(temp, link);
       if (!(await this.moveName(name, link))) {
         fs.unlinkSync(link);

@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomHex12 } from './builtins.js';
 import { BufferSource, FileSource, RangeSource, copyInChunks, readExactSync, type Sink, type Source } from './io.js';
 import type { HandlerContext, MemberOptions } from './handler.js';
 
@@ -28,7 +28,7 @@ export class ScratchFile implements Sink {
    *  all stay unchanged costs no file at all. */
   private descriptor(): number {
     if (this.fd === undefined) {
-      const file = path.join(os.tmpdir(), `snd-scratch-${process.pid}-${randomBytes(6).toString('hex')}`);
+      const file = path.join(os.tmpdir(), `snd-scratch-${process.pid}-${randomHex12()}`);
       this.fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
       fs.unlinkSync(file);
     }
