@@ -119,8 +119,11 @@ function channels(io: Output, check: boolean, quiet: boolean): Channels {
   return { say: quiet ? silent : check ? io.err : io.out, note: quiet ? silent : io.err, error: io.err, list: io.out };
 }
 
-/** Print each file's lines, in order; returns the exit status the files call for. A warning
- *  that is word for word one printed already (one that names no file) is printed once. */
+/** Warnings about the run rather than a file (handlers word them without a file name): printed
+ *  once however many files give them. */
+const isRunWide = (w: string) => w.includes(': the canonical time ');
+
+/** Print each file's lines, in order; returns the exit status the files call for. */
 function printReports(reports: readonly FileReport[], options: RunOptions, cmd: string, out: Channels): number {
   let status = 0;
   const said = new Set<string>();
@@ -129,7 +132,11 @@ function printReports(reports: readonly FileReport[], options: RunOptions, cmd: 
     if (r.handler && !r.skipped && options.verbose) out.say(`Normalizing ${r.path}`);
     if (options.check && r.changed) out.list(r.path);
     if (options.verbose) for (const m of r.info) out.note(m);
-    for (const w of r.warnings) if (!said.has(w)) said.add(w) && out.note(w);
+    for (const w of r.warnings) {
+      if (isRunWide(w) && said.has(w)) continue;
+      said.add(w);
+      out.note(w);
+    }
     if (r.error !== undefined) {
       out.error(r.exitCode === 2 ? `${r.path}: ${r.error}` : `${cmd}: ${r.path}: ${r.error}`);
       // A missing file alone gives Perl's status 2; any other failure gives 255.
