@@ -128,15 +128,19 @@ export function treeTargets(dir: string, exclude: Excluder, seen = new Map<strin
   return targets;
 }
 
-/** Leftover temporary files of a killed run beside an operand (`.NAME.<hex>.snd-tmp`). */
-function removeLeftoversBeside(file: string): void {
+/** Leftover temporary files of a killed run beside an operand (`.NAME.<hex>.snd-tmp`). `listed`
+ *  keeps each directory's names for the run, so many operands in one directory read it once. */
+function removeLeftoversBeside(file: string, listed: Map<string, Buffer[]>): void {
   const dir = path.dirname(file);
   const prefix = `.${path.basename(file)}.`;
-  let names: Buffer[];
-  try {
-    names = fs.readdirSync(dir, { encoding: 'buffer' });
-  } catch {
-    return;
+  let names = listed.get(dir);
+  if (!names) {
+    try {
+      names = fs.readdirSync(dir, { encoding: 'buffer' }).filter((n) => LEFTOVER.test(n.toString('latin1')));
+    } catch {
+      names = [];
+    }
+    listed.set(dir, names);
   }
   for (const name of names) {
     if (!name.toString('latin1').startsWith(prefix)) continue;
@@ -171,6 +175,7 @@ function namesBeside(file: string, st: fs.BigIntStats): FsPath[] | undefined {
 export function collectTargets(operands: readonly string[], exclude: Excluder): { targets: Target[]; isTree: boolean } {
   const targets: Target[] = [];
   const seen = new Map<string, Target>();
+  const listed = new Map<string, Buffer[]>();
   let isTree = false;
   for (const op of operands) {
     let st: fs.BigIntStats;
@@ -186,7 +191,7 @@ export function collectTargets(operands: readonly string[], exclude: Excluder): 
     } else if (exclude(op, path.basename(op))) {
       continue;
     } else {
-      removeLeftoversBeside(op);
+      removeLeftoversBeside(op, listed);
       const first = seen.get(inodeKey(st));
       if (first) {
         targets.push({ path: op, fsPath: op, linkOf: first.path });
