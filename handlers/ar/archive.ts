@@ -13,7 +13,7 @@ import { padRight } from '../../src/kit/binary.js';
 import { FormatError } from '../../src/kit/errors.js';
 import { formatCtime } from '../../src/kit/time.js';
 import { ScratchFile, normalizeMemberInto } from '../../src/kit/scratch-file.js';
-import type { HandlerContext } from '../../src/kit/handler.js';
+import type { HandlerContext, MemberOptions } from '../../src/kit/handler.js';
 
 export const AR_MAGIC = '!<arch>\n';
 export const AR_HEADER = 60;
@@ -96,6 +96,8 @@ function memberName(m: ArMember, names: string | undefined): string {
   return m.name;
 }
 
+const ELF_ONLY: MemberOptions = { allow: ['elf'] };
+
 /** Hand each ordinary member to the dispatcher, for elf only (ELF objects: Perl's ar leaves
  *  every member's content alone); returns the scratch file holding the new bodies. */
 async function normalizeMembers(src: Source, members: ArMember[], ctx: HandlerContext): Promise<ScratchFile> {
@@ -104,7 +106,7 @@ async function normalizeMembers(src: Source, members: ArMember[], ctx: HandlerCo
   const scratch = new ScratchFile();
   for (const m of members) {
     if (isSpecialMember(m.id)) continue;
-    m.body = await normalizeMemberInto(scratch, ctx, memberName(m, names), src, m.pos + AR_HEADER, m.size, { allow: ['elf'] });
+    m.body = await normalizeMemberInto(scratch, ctx, memberName(m, names), src, m.pos + AR_HEADER, m.size, ELF_ONLY);
   }
   return scratch;
 }

@@ -96,11 +96,12 @@ class MemberTable {
 }
 
 class MemberView implements ZipMember {
+  private view: CentralEntry | undefined;
   constructor(
     private readonly t: MemberTable,
     private readonly i: number,
   ) {}
-  get entry(): CentralEntry { return this.t.zip.directory.entry(this.i); }
+  get entry(): CentralEntry { return (this.view ??= this.t.zip.directory.entry(this.i)); }
   get name() { return this.t.names[this.i]; }
   set name(v: string) { this.t.names[this.i] = v; }
   get sortKey() { return this.t.sortKeys[this.i]; }

@@ -72,6 +72,11 @@ function normalizedAttrs(m: ZipMember): number {
   return perms * 0x10000 + (perms & S_IFDIR ? 16 : 0);
 }
 
+// The dispatcher works out who may take a member once per options object: these are constants.
+const THIRD_PARTY_ONLY: MemberOptions = { allow: [] };
+const OPF: MemberOptions = { allow: ['xml'], errors: 'throw' };
+const SCRUBBED: MemberOptions = { allow: ['html', 'elf'] };
+
 /** Run one member through the dispatcher; its new content replaces the old when it changed. */
 async function dispatch(m: ZipMember, io: MemberIO, ctx: HandlerContext, how: MemberOptions): Promise<void> {
   const sink = new BufferSink();
@@ -84,9 +89,9 @@ async function beyondPerl(m: ZipMember, io: MemberIO, ctx: HandlerContext): Prom
   // Members over the in-memory limit are left as they are (these are extras, not Perl's).
   if (m.kind === 'dir' || size === 0 || size > memberLimit(ctx.options)) return;
   // Formats registered through the library API (none of Perl's normalizers).
-  if (ctx.wants(m.name, { allow: [] })) await dispatch(m, io, ctx, { allow: [] });
-  if (ctx.options.enabled.has('xml') && /\.opf$/i.test(m.name)) await dispatch(m, io, ctx, { allow: ['xml'], errors: 'throw' });
-  if (scrubs(ctx.options) && (size >= 64 || /\.(?:html?|xhtml)$/i.test(m.name))) await dispatch(m, io, ctx, { allow: ['html', 'elf'] });
+  if (ctx.wants(m.name, THIRD_PARTY_ONLY)) await dispatch(m, io, ctx, THIRD_PARTY_ONLY);
+  if (ctx.options.enabled.has('xml') && /\.opf$/i.test(m.name)) await dispatch(m, io, ctx, OPF);
+  if (scrubs(ctx.options) && (size >= 64 || /\.(?:html?|xhtml)$/i.test(m.name))) await dispatch(m, io, ctx, SCRUBBED);
 }
 
 /** Times, attributes and contents of every member, as the flavor and the options say. */

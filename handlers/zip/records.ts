@@ -197,14 +197,6 @@ export function readZip(src: Source): ZipArchive {
   return { directory, comment, eocdOffset, zip64, centralStart, zip64VersionMadeBy, zip64VersionNeeded };
 }
 
-/** Values an entry's zip64 extra field overrides, and its extra field without that field. */
-interface Zip64Values {
-  usize: number;
-  csize: number;
-  offset: number;
-  extra: Buffer;
-}
-
 /**
  * The central directory: the raw records, their positions, and the few values that cannot be
  * read straight from them (zip64 fields; compressed sizes a data descriptor corrects), so an
@@ -213,8 +205,12 @@ interface Zip64Values {
 export class CentralDirectory {
   readonly count: number;
   private readonly pos: Float64Array;
-  private readonly zip64Values = new Map<number, Zip64Values>();
-  private csizeFix: Float64Array | undefined;
+  /** Sizes and offsets as Archive::Zip reads them (zip64 fields applied; a stored member's size
+   *  from its compressed size; a data descriptor's compressed size once one is read). */
+  readonly usize: Float64Array;
+  readonly csize: Float64Array;
+  readonly offset: Float64Array;
+  private readonly zip64Extra = new Map<number, Buffer>();
 
   constructor(
     private readonly cd: Buffer,
@@ -222,6 +218,7 @@ export class CentralDirectory {
     zip64: boolean,
   ) {
     const positions: number[] = [];
+    const sizes: number[] = [];
     let p = 0;
     for (;;) {
       if (p + 4 > cd.length) fail('reading header signature', centralStart + p);
@@ -233,16 +230,30 @@ export class CentralDirectory {
       const extraLen = cd.readUInt16LE(p + 30);
       const commentLen = cd.readUInt16LE(p + 32);
       if (p + 46 + nameLen + extraLen + commentLen > cd.length) fail('reading central dir header', centralStart + p);
+      let usize = cd.readUInt32LE(p + 24);
+      let csize = cd.readUInt32LE(p + 20);
+      let offset = cd.readUInt32LE(p + 42);
       if (zip64 && extraLen) {
-        const raw = [cd.readUInt32LE(p + 24), cd.readUInt32LE(p + 20), cd.readUInt32LE(p + 42), cd.readUInt16LE(p + 34)];
-        const r = extractZip64(cd.subarray(p + 46 + nameLen, p + 46 + nameLen + extraLen), raw, true);
-        if (r.found) this.zip64Values.set(positions.length, { usize: r.values[0], csize: r.values[1], offset: r.values[2], extra: r.extra });
+        const r = extractZip64(cd.subarray(p + 46 + nameLen, p + 46 + nameLen + extraLen), [usize, csize, offset, cd.readUInt16LE(p + 34)], true);
+        if (r.found) this.zip64Extra.set(positions.length, r.extra);
+        [usize, csize, offset] = r.values;
       }
+      // Archive::Zip takes a stored member's size from its compressed size.
+      if (usize !== csize && cd.readUInt16LE(p + 10) === STORED) usize = csize;
+      sizes.push(usize, csize, offset);
       positions.push(p);
       p += 46 + nameLen + extraLen + commentLen;
     }
     this.pos = Float64Array.from(positions);
     this.count = positions.length;
+    this.usize = new Float64Array(this.count);
+    this.csize = new Float64Array(this.count);
+    this.offset = new Float64Array(this.count);
+    for (let i = 0; i < this.count; i++) {
+      this.usize[i] = sizes[3 * i];
+      this.csize[i] = sizes[3 * i + 1];
+      this.offset[i] = sizes[3 * i + 2];
+    }
   }
 
   entry(i: number): CentralEntry {
@@ -264,16 +275,9 @@ export class CentralDirectory {
     const v = this.pos[i] + 46 + skip;
     return this.cd.subarray(v, v + length);
   }
-  zip64Of(i: number): Zip64Values | undefined {
-    return this.zip64Values.get(i);
-  }
-  csizeFixOf(i: number): number | undefined {
-    const v = this.csizeFix?.[i];
-    return v === undefined || Number.isNaN(v) ? undefined : v;
-  }
-  fixCompressedSize(i: number, size: number): void {
-    this.csizeFix ??= new Float64Array(this.count).fill(NaN);
-    this.csizeFix[i] = size;
+  /** The extra field without its zip64 field, where it had one. */
+  zip64ExtraOf(i: number): Buffer | undefined {
+    return this.zip64Extra.get(i);
   }
 }
 
@@ -290,22 +294,16 @@ class EntryView implements CentralEntry {
   get method() { return this.dir.u16(this.index, 10); }
   get lastMod() { return this.dir.u32(this.index, 12); }
   get crc32() { return this.dir.u32(this.index, 16); }
-  get compressedSize() { return this.dir.csizeFixOf(this.index) ?? this.dir.zip64Of(this.index)?.csize ?? this.dir.u32(this.index, 20); }
+  get compressedSize() { return this.dir.csize[this.index]; }
   /** A data descriptor gives the real compressed size. */
-  set compressedSize(size: number) { this.dir.fixCompressedSize(this.index, size); }
-  get uncompressedSize() {
-    const z = this.dir.zip64Of(this.index);
-    const usize = z?.usize ?? this.dir.u32(this.index, 24);
-    const csize = z?.csize ?? this.dir.u32(this.index, 20);
-    // Archive::Zip takes a stored member's size from its compressed size.
-    return usize !== csize && this.method === STORED ? csize : usize;
-  }
+  set compressedSize(size: number) { this.dir.csize[this.index] = size; }
+  get uncompressedSize() { return this.dir.usize[this.index]; }
   get name() { return this.dir.bytes(this.index, 0, this.dir.u16(this.index, 28)); }
-  get extra() { return this.dir.zip64Of(this.index)?.extra ?? this.dir.bytes(this.index, this.dir.u16(this.index, 28), this.dir.u16(this.index, 30)); }
+  get extra() { return this.dir.zip64ExtraOf(this.index) ?? this.dir.bytes(this.index, this.dir.u16(this.index, 28), this.dir.u16(this.index, 30)); }
   get comment() { return this.dir.bytes(this.index, this.dir.u16(this.index, 28) + this.dir.u16(this.index, 30), this.dir.u16(this.index, 32)); }
   get internalAttrs() { return this.dir.u16(this.index, 36); }
   get externalAttrs() { return this.dir.u32(this.index, 38); }
-  get localHeaderOffset() { return this.dir.zip64Of(this.index)?.offset ?? this.dir.u32(this.index, 42); }
+  get localHeaderOffset() { return this.dir.offset[this.index]; }
 }
 
 /** Read an entry's local header (Archive::Zip's _seekToLocalHeader, which retries at the

@@ -39,21 +39,24 @@ export class Unwritable extends Error {}
 /** A member whose data is copied as it is (fields from the central directory). */
 async function planCopied(src: Source, m: ZipMember, local: LocalHeader, ctx: HandlerContext): Promise<Planned> {
   const e = m.entry;
-  const nameBytes = e.bitFlag & FLAG_UTF8 ? perlNameBytes(m.name, e.bitFlag) : e.name;
-  const base = { versionNeeded: e.versionNeeded, bitFlag: e.bitFlag, nameBytes, usize: e.uncompressedSize };
-  if (e.uncompressedSize === 0) {
-    if (e.method !== STORED && e.method !== DEFLATED) throw new Unwritable(`strip-nondeterminism: ${ctx.name}: unsupported compression method ${e.method} for an empty member; left unchanged`);
-    return { ...base, method: STORED, crc: e.method === STORED ? 0 : e.crc32, data: { kind: 'bytes', bytes: EMPTY } };
+  const bitFlag = e.bitFlag;
+  const method = e.method;
+  const usize = e.uncompressedSize;
+  const nameBytes = bitFlag & FLAG_UTF8 ? perlNameBytes(m.name, bitFlag) : e.name;
+  const planned = (method: number, crc: number, data: Planned['data']): Planned => ({ versionNeeded: e.versionNeeded, bitFlag, nameBytes, method, usize, crc, data });
+  if (usize === 0) {
+    if (method !== STORED && method !== DEFLATED) throw new Unwritable(`strip-nondeterminism: ${ctx.name}: unsupported compression method ${method} for an empty member; left unchanged`);
+    return planned(STORED, method === STORED ? 0 : e.crc32, { kind: 'bytes', bytes: EMPTY });
   }
   const length = dataLength(m);
   if (local.dataOffset + length > src.size) throw new FormatError(`member ${m.name}: data runs past the end of the archive`);
   if (length <= SMALL_MEMBER) {
     // Small members are read once: Archive::Zip recomputes a stored member's CRC.
     const bytes = src.readSync(local.dataOffset, length);
-    return { ...base, method: e.method, crc: e.method === STORED ? crc32(bytes) : e.crc32, data: { kind: 'bytes', bytes } };
+    return planned(method, method === STORED ? crc32(bytes) : e.crc32, { kind: 'bytes', bytes });
   }
-  const crc = e.method === STORED ? await crcOfRange(src, local.dataOffset, length) : e.crc32;
-  return { ...base, method: e.method, crc, data: { kind: 'copy', offset: local.dataOffset, length } };
+  const crc = method === STORED ? await crcOfRange(src, local.dataOffset, length) : e.crc32;
+  return planned(method, crc, { kind: 'copy', offset: local.dataOffset, length });
 }
 
 /** A directory or a replaced member: fields from its local header. */
@@ -61,13 +64,12 @@ async function planRebuilt(m: ZipMember, local: LocalHeader, ctx: HandlerContext
   const bitFlag = local.bitFlag;
   const localName = squeezeSlashes(local.name.toString('latin1'));
   const nameBytes = m.kind === 'dir' ? perlNameBytes(m.name, bitFlag) : bitFlag & FLAG_UTF8 ? Buffer.from(localName, 'utf8') : Buffer.from(localName, 'latin1');
-  const base = { versionNeeded: local.versionNeeded, bitFlag, nameBytes };
-  if (m.kind === 'dir') return { ...base, usize: 0, method: STORED, crc: local.method === STORED ? 0 : m.entry.crc32, data: { kind: 'bytes', bytes: EMPTY } };
+  const planned = (method: number, usize: number, crc: number, bytes: Buffer): Planned => ({ versionNeeded: local.versionNeeded, bitFlag, nameBytes, method, usize, crc, data: { kind: 'bytes', bytes } });
+  if (m.kind === 'dir') return planned(STORED, 0, local.method === STORED ? 0 : m.entry.crc32, EMPTY);
   const content = m.content!;
   const method = content.length === 0 ? STORED : m.entry.method;
-  const planned = { ...base, usize: content.length, crc: crc32(content), method };
-  if (method === DEFLATED) return { ...planned, data: { kind: 'bytes', bytes: await deflateLikePerl(content) } };
-  if (method === STORED) return { ...planned, data: { kind: 'bytes', bytes: content } };
+  if (method === DEFLATED) return planned(method, content.length, crc32(content), await deflateLikePerl(content));
+  if (method === STORED) return planned(method, content.length, crc32(content), content);
   throw new Unwritable(`strip-nondeterminism: ${ctx.name}: cannot recompress ${m.name} with method ${method}; left unchanged`);
 }
 
@@ -94,15 +96,14 @@ class ArchiveWriter {
   }
 
   async member(m: ZipMember, local: LocalHeader, p: Planned): Promise<void> {
-    let bitFlag = p.bitFlag;
-    if (p.usize === 0) bitFlag &= ~FLAG_DATA_DESCRIPTOR;
+    if (p.usize === 0) p.bitFlag &= ~FLAG_DATA_DESCRIPTOR;
     const csize = p.data.kind === 'copy' ? p.data.length : p.data.bytes.length;
     // Archive::Zip writes a zip64 local header when needed, and for a copied member whose
     // local header had zip64 information in a zip64 archive (it re-reads it while copying).
     const zip64 = p.usize > 0xffffffff || (m.kind === 'file' && local.zip64);
     const headerOffset = this.offset;
-    await this.local(m, local, { ...p, bitFlag }, csize, zip64);
-    this.central(m, { ...p, bitFlag }, csize, headerOffset, zip64);
+    await this.local(m, local, p, csize, zip64);
+    this.central(m, p, csize, headerOffset, zip64);
   }
 
   /** Local header, data, data descriptor. */

@@ -11,7 +11,10 @@ import { HEAD_SIZE, type Sink, type Source } from '../kit/io.js';
 import { memberLimit, type NormalizeOptions } from '../kit/options.js';
 import { FormatError } from '../kit/errors.js';
 import { detect } from './detect.js';
-import { handlerByName, handlers, isBuiltIn } from './registry.js';
+import { handlerByName, handlers, isBuiltIn, registeredCount } from './registry.js';
+
+/** The default member options: every enabled normalizer may take the member. */
+const ANY: MemberOptions = {};
 
 /** Containers nested deeper than this are refused (a nested-jar bomb), unless options say. */
 export const DEFAULT_MAX_DEPTH = 32;
@@ -61,11 +64,11 @@ class Context implements HandlerContext {
     this.warn(reason);
   }
 
-  wants(name: string, how: MemberOptions = {}): boolean {
+  wants(name: string, how: MemberOptions = ANY): boolean {
     return how.as !== undefined || candidates(name, this.options, how).length > 0;
   }
 
-  async member(name: string, src: Source, sink: Sink, how: MemberOptions = {}): Promise<MemberResult> {
+  async member(name: string, src: Source, sink: Sink, how: MemberOptions = ANY): Promise<MemberResult> {
     const handler = await chooseHandler(name, src, this.options, how);
     if (!handler) return { changed: false, kept: false };
     const limit = this.options.maxDepth ?? DEFAULT_MAX_DEPTH;
@@ -107,10 +110,22 @@ async function chooseHandler(name: string, src: Source, options: NormalizeOption
   return detected?.enabled ? detected.handler : undefined;
 }
 
+/** The normalizers `how` allows, in detection order: worked out once per options object (a
+ *  container asks for each of its members; its options are constants) and registry state. */
+const pools = new WeakMap<MemberOptions, { registered: number; enabled: ReadonlySet<string>; list: Handler[] }>();
+function allowedHandlers(options: NormalizeOptions, how: MemberOptions): Handler[] {
+  const hit = pools.get(how);
+  if (hit && hit.registered === registeredCount() && hit.enabled === options.enabled) return hit.list;
+  const allowed = (n: string) => how.implied?.includes(n) || (options.enabled.has(n) && (!how.allow || how.allow.includes(n) || !isBuiltIn(n)));
+  const list = handlers().filter((h) => allowed(h.name));
+  pools.set(how, { registered: registeredCount(), enabled: options.enabled, list });
+  return list;
+}
+
 /** The normalizers `how` allows whose name pattern matches `name`, in detection order. */
 function candidates(name: string, options: NormalizeOptions, how: MemberOptions): Handler[] {
-  const allowed = (n: string) => how.implied?.includes(n) || (options.enabled.has(n) && (!how.allow || how.allow.includes(n) || !isBuiltIn(n)));
-  return handlers().filter((h) => allowed(h.name) && h.matchName(name));
+  const list = allowedHandlers(options, how);
+  return list.length === 0 ? list : list.filter((h) => h.matchName(name));
 }
 
 /** `src` with its first bytes at hand, as detection wants it. */

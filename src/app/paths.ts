@@ -10,7 +10,10 @@ const SLASH = 0x2f;
 /** `dir/name`, kept as a string when both parts are valid UTF-8. */
 export function joinPath(dir: FsPath, name: Buffer): FsPath {
   const text = name.toString('utf8');
-  if (typeof dir === 'string' && Buffer.from(text, 'utf8').equals(name)) return dir.endsWith('/') ? dir + text : `${dir}/${text}`;
+  // Decoding replaces bad bytes with U+FFFD: without one the name is valid UTF-8 (the round
+  // trip is checked only when it shows one, which a valid name may also hold).
+  const valid = !text.includes('\ufffd') || Buffer.from(text, 'utf8').equals(name);
+  if (typeof dir === 'string' && valid) return dir.endsWith('/') ? dir + text : `${dir}/${text}`;
   const base = typeof dir === 'string' ? Buffer.from(dir, 'utf8') : dir;
   return Buffer.concat([base, base[base.length - 1] === SLASH ? Buffer.alloc(0) : Buffer.from('/'), name]);
 }

@@ -37,6 +37,11 @@ export function handlers(): readonly Handler[] {
   return table;
 }
 
+/** How many handlers were registered through the API (changes when the table does). */
+export function registeredCount(): number {
+  return thirdParty;
+}
+
 /** True once registerHandler was called: such handlers live only in this thread. */
 export function hasThirdPartyHandlers(): boolean {
   return thirdParty > 0;

@@ -59,7 +59,7 @@ const inodeKey = (st: fs.BigIntStats) => `${st.dev}:${st.ino}`;
 
 /** Remove a temporary file a killed run left; true if `name` was one (removed or not). */
 function removeLeftover(dir: FsPath, name: Buffer, isFile: boolean): boolean {
-  if (!isFile || !LEFTOVER.test(name.toString('latin1'))) return false;
+  if (!isFile || name.length < 23 || name.toString('latin1', name.length - 8) !== '.snd-tmp' || !LEFTOVER.test(name.toString('latin1'))) return false;
   try {
     fs.unlinkSync(joinPath(dir, name));
   } catch {

@@ -63,8 +63,8 @@ export class TempFileSink implements Sink {
   private buffered: Buffer[] = [];
   private bufferedBytes = 0;
   tempPath: FsPath | undefined;
-  /** Where the first name's directory resolved when the file was opened. */
-  private readonly dirAtOpen: Buffer;
+  /** Where the first name's directory resolved when the output began. */
+  private dirAtOpen: Buffer | undefined;
 
   /**
    * `names`: the file's names to replace, first the one read; `stat`: the inode read (its owner,
@@ -74,9 +74,7 @@ export class TempFileSink implements Sink {
     private readonly names: readonly FsPath[],
     private readonly stat: fs.BigIntStats,
     private readonly warn: (message: string) => void = () => {},
-  ) {
-    this.dirAtOpen = fs.realpathSync(splitPath(names[0]).dir, 'buffer');
-  }
+  ) {}
 
   private get target(): FsPath {
     return this.names[0];
@@ -84,6 +82,8 @@ export class TempFileSink implements Sink {
 
   private open(): number {
     if (this.fd === undefined) {
+      // Taken when the output begins, not for every file read: most files do not change.
+      this.dirAtOpen = fs.realpathSync(splitPath(this.target).dir, 'buffer');
       for (;;) {
         const candidate = tempPathBeside(this.target, randomHex12());
         try {
@@ -155,7 +155,7 @@ export class TempFileSink implements Sink {
       fs.closeSync(fd);
       this.fd = undefined;
     }
-    if (!fs.realpathSync(splitPath(this.target).dir, 'buffer').equals(this.dirAtOpen)) {
+    if (!fs.realpathSync(splitPath(this.target).dir, 'buffer').equals(this.dirAtOpen!)) {
       throw new Error(`its directory now resolves elsewhere than when it was read (a symlink swapped in?): the file is left as it was`);
     }
     const temp = this.tempPath!;
