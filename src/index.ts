@@ -7,7 +7,7 @@
  */
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { normalizeBytes, normalizeFile as runPipeline } from './app/pipeline.js';
+import { normalizeBytes, normalizeFile as runPipeline, type BufferResult as BytesResult } from './app/pipeline.js';
 import { resolveSettings, type Settings } from './app/settings.js';
 import { collectTargets, makeExcluder } from './app/walk.js';
 import { runTargets } from './app/batch.js';
@@ -43,14 +43,8 @@ export interface TreeOptions extends Options {
   onProgress?: (done: number, total: number, entry: FileEntry) => void;
 }
 
-export interface BufferResult {
-  /** The normalized bytes: the input itself when nothing changed. */
-  bytes: Buffer;
-  changed: boolean;
-  /** The normalizer that took the bytes, if one did. */
-  handler?: string;
-  warnings: string[];
-}
+/** `{ bytes, changed, handler?, warnings }`: `bytes` is the input itself when nothing changed. */
+export type BufferResult = Pick<BytesResult, 'bytes' | 'changed' | 'handler' | 'warnings'>;
 
 const resolve = (options: Options) => resolveSettings(options, options.env ?? process.env, 'strip-nondeterminism');
 

@@ -26,7 +26,7 @@
 import * as zlib from 'node:zlib';
 import { crypto } from '../../src/kit/builtins.js';
 import type { Handler, HandlerContext } from '../../src/kit/handler.js';
-import { HEAD_SIZE, RangeSource, forEachChunk, readExactSync, type Sink, type Source } from '../../src/kit/io.js';
+import { forEachChunk, readExactSync, type Sink, type Source } from '../../src/kit/io.js';
 import { FormatError } from '../../src/kit/errors.js';
 import { ScratchFile, normalizeMemberInto } from '../../src/kit/scratch-file.js';
 import { compress, compressionOf, decompress, decompressHead } from './compression.js';

@@ -9,7 +9,6 @@ import type { HandlerContext } from '../../src/kit/handler.js';
 import { forEachChunk, type Sink, type Source } from '../../src/kit/io.js';
 import { ByteWriter, crc32 } from '../../src/kit/binary.js';
 import { ScratchFile } from '../../src/kit/scratch-file.js';
-import { FormatError } from '../../src/kit/errors.js';
 import {
   DEFLATED, FLAG_DATA_DESCRIPTOR, FLAG_UTF8, SIG_CENTRAL, SIG_DATA_DESCRIPTOR, SIG_EOCD, SIG_LOCAL, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR, STORED,
   perlNameBytes, type LocalHeader, type ZipArchive,
@@ -48,8 +47,7 @@ async function planCopied(src: Source, m: ZipMember, local: LocalHeader, ctx: Ha
     if (method !== STORED && method !== DEFLATED) throw new Unwritable(`strip-nondeterminism: ${ctx.name}: unsupported compression method ${method} for an empty member; left unchanged`);
     return planned(STORED, method === STORED ? 0 : e.crc32, { kind: 'bytes', bytes: EMPTY });
   }
-  const length = dataLength(m);
-  if (local.dataOffset + length > src.size) throw new FormatError(`member ${m.name}: data runs past the end of the archive`);
+  const length = dataLength(m); // within the archive: checked before anything was written (zip.ts)
   if (length <= SMALL_MEMBER) {
     // Small members are read once: Archive::Zip recomputes a stored member's CRC.
     const bytes = src.readSync(local.dataOffset, length);

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { normalizeFile, type FileJob, type FileReport, type RunOptions } from './pipeline.js';
-import { handlerByName, hasThirdPartyHandlers } from './registry.js';
+import { handlerByName, registeredCount } from './registry.js';
 import { syncRenames } from './writer.js';
 
 /** What a worker needs to rebuild RunOptions: the same, with the set as an array and the forced
@@ -54,7 +54,7 @@ export async function runFiles(paths: readonly FileJob[], options: RunOptions, j
   const workerUrl = new URL('./worker.js', import.meta.url);
   // Run from TypeScript sources (the test runner) there is no compiled worker, and handlers
   // registered through the API live in this thread only: stay in-thread.
-  if (jobs <= 1 || hasThirdPartyHandlers() || paths.length < MIN_FILES_FOR_WORKERS || !existsSync(fileURLToPath(workerUrl))) {
+  if (jobs <= 1 || registeredCount() > 0 || paths.length < MIN_FILES_FOR_WORKERS || !existsSync(fileURLToPath(workerUrl))) {
     await normalizeAll(paths, options, (i, r) => {
       reports[i] = r;
       onReport?.(i, r);

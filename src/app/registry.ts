@@ -42,11 +42,6 @@ export function registeredCount(): number {
   return thirdParty;
 }
 
-/** True once registerHandler was called: such handlers live only in this thread. */
-export function hasThirdPartyHandlers(): boolean {
-  return thirdParty > 0;
-}
-
 const NAME = /^\w+$/;
 
 /**

@@ -71,16 +71,6 @@ export class FileSource implements Source {
     readonly head: Buffer,
   ) {}
 
-  static async open(path: string): Promise<FileSource> {
-    const fd = fs.openSync(path, 'r');
-    try {
-      return FileSource.fromFd(fd, fs.fstatSync(fd).size);
-    } catch (e) {
-      fs.closeSync(fd);
-      throw e;
-    }
-  }
-
   /** A source over an open descriptor of `size` bytes; close() closes it only if `owned`. */
   static fromFd(fd: number, size: number, owned = true): FileSource {
     const head = Buffer.alloc(Math.min(HEAD_SIZE, size));
