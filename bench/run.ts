@@ -21,7 +21,10 @@
  *  - startup: one small .gz, each command started 10 times: `node -e 0`, the Perl tool and this
  *    port (medians; the target is this port within 1.35x of `node -e 0`), then 1,000 files each
  *    normalized by its own process (the `find -exec` pattern), the Perl tool against this port.
- * `npm run bench -- corpus` (or jar5k, big, tar, resources, startup) runs one scenario.
+ *  - pyc: a large module (5,000 functions and 500 classes, ~5,500 code objects) compiled by
+ *    python3: this port's time and peak RSS, against python3 itself loading and re-dumping the
+ *    marshal stream (C code, the floor for this work); the output must load as the same code.
+ * `npm run bench -- corpus` (or jar5k, big, tar, resources, startup, pyc) runs one scenario.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -329,15 +332,44 @@ function resourcesScenario(work: string): void {
   }
 }
 
+/** A module of many code objects, each with constants marshal shares or repeats. */
+const BIG_MODULE = `
+import sys
+parts = []
+for i in range(5000):
+    parts.append(f"def f{i}(a, b=None, *, c='k{i % 50}'):\\n    x = ('alpha', 'beta', {i}, {i}.5, 'k{i % 50}')\\n    return [a, b, c, x, 'alpha', 2 ** 70 + {i}]\\n")
+for i in range(500):
+    parts.append(f"class C{i}:\\n    '''doc {i}'''\\n    def m(self, y):\\n        return f{i}(y) or ('alpha', {i})\\n")
+open(sys.argv[1], 'w').write(''.join(parts))
+`;
+
+function pycScenario(work: string): void {
+  const source = path.join(work, 'big_module.py');
+  const pyc = path.join(work, 'big_module.pyc');
+  if (spawnSync('python3', ['-c', BIG_MODULE, source]).status !== 0) throw new Error('bench pyc: python3 could not write the module');
+  spawnSync('python3', ['-c', `import py_compile; py_compile.compile(${JSON.stringify(source)}, cfile=${JSON.stringify(pyc)})`]);
+  const original = path.join(work, 'original.pyc');
+  fs.copyFileSync(pyc, original);
+  const ours = timeOne(OURS, [pyc]);
+  const redump = timeOne('python3', ['-c', `import marshal,sys; d=open(sys.argv[1],'rb').read(); marshal.dumps(marshal.loads(d[16:]))`, original]);
+  const same = spawnSync('python3', ['-c', `import marshal,sys; a,b=[marshal.loads(open(f,'rb').read()[16:]) for f in sys.argv[1:]]; print(a==b)`, original, pyc], { encoding: 'utf8' }).stdout.trim();
+  console.log(`\n.pyc of a large module (${(fs.statSync(original).size / 1e6).toFixed(1)} MB, ~5,500 code objects, python3)`);
+  console.log(`ours            wall ${ours.wall.toFixed(2).padStart(6)} s   peak RSS ${ours.maxRssMb.toFixed(0).padStart(4)} MB   changed: ${fs.readFileSync(pyc).equals(fs.readFileSync(original)) ? 'no' : 'yes'}`);
+  console.log(`python3 marshal wall ${redump.wall.toFixed(2).padStart(6)} s   peak RSS ${redump.maxRssMb.toFixed(0).padStart(4)} MB   (loads + dumps, C)`);
+  console.log(`ratio ours/python3: ${(ours.wall / redump.wall).toFixed(1)}x   output loads as the same code: ${same === 'True' ? 'yes' : 'NO'}`);
+  if (same !== 'True' || ours.failures) process.exitCode = 1;
+}
+
 function main(): void {
   const only = process.argv[2];
-  if (only === 'jar5k' || only === 'big' || only === 'tar' || only === 'resources' || only === 'startup') {
+  if (only === 'jar5k' || only === 'big' || only === 'tar' || only === 'resources' || only === 'startup' || only === 'pyc') {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'snd-bench-'));
     try {
       if (only === 'jar5k') jarScenario(work);
       else if (only === 'tar') tarScenario(work);
       else if (only === 'resources') resourcesScenario(work);
       else if (only === 'startup') startupScenario(work);
+      else if (only === 'pyc') pycScenario(work);
       else bigScenario(work);
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
@@ -401,6 +433,7 @@ function main(): void {
     if (only !== 'corpus') tarScenario(work);
     if (only !== 'corpus') resourcesScenario(work);
     if (only !== 'corpus') startupScenario(work);
+    if (only !== 'corpus') pycScenario(work);
     if (only !== 'corpus' && process.env.SND_BENCH_BIG === '1') bigScenario(work);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

@@ -71,7 +71,8 @@ const EXTENSIONS = `Also: FILENAME may be a directory (walked recursively; symli
   --hostname NAME[=REPLACEMENT]
                      replace the host name NAME by REPLACEMENT (default build) in ELF and
                      HTML files; repeatable; STRIP_NONDETERMINISM_HOSTNAMES is read too
-  --pyc-zero-mtime   set the source mtime in .pyc headers to 0
+  --pyc-zero-mtime   set the source mtime in .pyc headers to 0, and the mtime of the
+                     .py beside each (as add-determinism does)
   --junit-zero-time  set the test durations in JUnit XML reports to 0
   --tar-owner NAME:ID, --tar-group NAME:ID
                      owner and group of tar and .deb members (default root:0)

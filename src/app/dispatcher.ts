@@ -31,9 +31,17 @@ class Budget {
   constructor(readonly limit: number) {}
 }
 
+/** A handler's request for a file beside its input (HandlerContext.setMtimeBeside). */
+export interface MtimeBeside {
+  readonly name: string;
+  readonly mtime: number;
+}
+
 class Context implements HandlerContext {
   /** Set by keep(): the handler left its input alone on purpose. */
   kept = false;
+  /** What setMtimeBeside asked, for the file's own context only. */
+  readonly beside: MtimeBeside[] = [];
 
   constructor(
     readonly options: NormalizeOptions,
@@ -64,6 +72,10 @@ class Context implements HandlerContext {
     this.warn(reason);
   }
 
+  setMtimeBeside(name: string, mtime: number): void {
+    if (this.depth === 0) this.beside.push({ name, mtime });
+  }
+
   wants(name: string, how: MemberOptions = ANY): boolean {
     return how.as !== undefined || candidates(name, this.options, how).length > 0;
   }
@@ -92,7 +104,7 @@ export function expansionBudget(options: NormalizeOptions, fileSize: number): nu
 }
 
 /** The context of a file (depth 0) of `size` bytes, reporting into `out`. */
-export function fileContext(options: NormalizeOptions, name: string, size: number, out: Diagnostics): HandlerContext {
+export function fileContext(options: NormalizeOptions, name: string, size: number, out: Diagnostics): HandlerContext & { readonly beside: readonly MtimeBeside[] } {
   return new Context(options, name, 0, out, new Budget(expansionBudget(options, size)));
 }
 

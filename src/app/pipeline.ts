@@ -10,7 +10,7 @@ import type { Handler } from '../kit/handler.js';
 import { fileContext } from './dispatcher.js';
 import type { NormalizeOptions } from '../kit/options.js';
 import { detect } from './detect.js';
-import { TempFileSink } from './writer.js';
+import { setMtimeBeside, TempFileSink } from './writer.js';
 import { FormatError } from '../kit/errors.js';
 import type { FsPath } from './paths.js';
 
@@ -171,6 +171,7 @@ export async function normalizeFile(job: FileJob | string, options: RunOptions):
     await src.close();
     if (changed) await sink.commit?.();
     else sink.abort?.();
+    if (changed && !options.check) for (const b of ctx.beside) setMtimeBeside(names[0], b.name, b.mtime, (m) => report.warnings.push(m));
     report.changed = changed;
   } catch (e) {
     sink?.abort?.();

@@ -13,7 +13,7 @@ import { gzip } from '../../handlers/gzip.js';
 import { bflt } from '../../handlers/bflt.js';
 import { uimage } from '../../handlers/uimage.js';
 import { png } from '../../handlers/png.js';
-import { pyc } from '../../handlers/pyc.js';
+import { pyc } from '../../handlers/pyc/pyc.js';
 import { jar } from '../../handlers/zip/jar.js';
 import { jmod } from '../../handlers/zip/jmod.js';
 import { zip } from '../../handlers/zip/zip.js';

@@ -22,7 +22,7 @@
 import * as fs from 'node:fs';
 import { randomHex12 } from '../kit/builtins.js';
 import { copyInChunks, type Sink, type Source } from '../kit/io.js';
-import { displayPath, splitPath, tempPathBeside, type FsPath } from './paths.js';
+import { displayPath, joinPath, splitPath, tempPathBeside, type FsPath } from './paths.js';
 
 const BUFFER_SIZE = 1 << 18;
 
@@ -220,5 +220,31 @@ function syncDirectory(dir: FsPath): void {
     // Some file systems refuse fsync on directories; the rename itself has happened.
   } finally {
     if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * Give the regular file `name` beside `target` (same directory) the mtime `seconds`, its atime
+ * kept: what a handler asked with setMtimeBeside. A missing file, a symlink (not followed) or
+ * anything but a regular file is left alone; a file already at that mtime is not touched.
+ */
+export function setMtimeBeside(target: FsPath, name: string, seconds: number, warn: (m: string) => void): void {
+  const file = joinPath(splitPath(target).dir, Buffer.from(name, 'utf8'));
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ELOOP') warn(`${displayPath(file)}: cannot open to set its mtime (${code})`);
+    return;
+  }
+  try {
+    const st = fs.fstatSync(fd, { bigint: true });
+    if (!st.isFile() || st.mtimeNs === BigInt(seconds) * 1_000_000_000n) return;
+    fs.futimesSync(fd, secondsNotBefore(st.atimeNs), seconds);
+  } catch (e) {
+    warn(`${displayPath(file)}: cannot set its mtime (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  } finally {
+    fs.closeSync(fd);
   }
 }

@@ -75,6 +75,10 @@ export interface HandlerContext {
   /** Might a handler take a member of this name (by its name alone)? Lets a container skip
    *  reading a member (inflating it, say) that nothing would look at. */
   wants(name: string, options?: MemberOptions): boolean;
+  /** Ask that the regular file `name` in the input's own directory get this mtime (seconds) once
+   *  the input is written (.pyc: its source). Honoured for a file only: dropped for members,
+   *  buffers and --check, and for a name that is a symlink or not a regular file. */
+  setMtimeBeside(name: string, mtime: number): void;
 }
 
 export interface Handler {
