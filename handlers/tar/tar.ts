@@ -21,7 +21,10 @@
  * fixed settings (src/compress.ts); if the tar itself is unchanged the compressed bytes are kept
  * (a gzip header still gets the gzip normalizer's treatment).
  * Left unchanged, with a warning: archives with sparse, multi-volume or incremental members.
- * Errors: bad header checksum, truncation, a missing end-of-archive marker, corrupt compression.
+ * An archive without the end-of-archive marker (which GNU tar lists without complaint) ends with
+ * its last member; the output gets the marker.
+ * Errors: bad header checksum, truncation (a partial header, member data or padding cut short,
+ * which GNU tar rejects too), corrupt compression.
  */
 import * as zlib from 'node:zlib';
 import { crypto } from '../../src/kit/builtins.js';
@@ -80,7 +83,8 @@ export function indexTar(src: Source): TarIndex {
   let local: PaxRecord[] = [];
   let pos = 0;
   for (;;) {
-    if (pos >= src.size) throw new FormatError('truncated tar archive: no end-of-archive marker', pos);
+    // No end-of-archive marker: the archive ends with its last member, as GNU tar reads it.
+    if (pos === src.size) break;
     const block = readExactSync(src, pos, BLOCK, 'tar header');
     if (isZeroBlock(block)) break;
     const h = parseHeader(block, pos);

@@ -21,7 +21,7 @@
  * members up to 256 MiB go through the dispatcher (the html and elf normalizers) and are
  * recompressed. Beyond Perl, with the xml normalizer on (default in the CLI, off in
  * dh_strip_nondeterminism): an EPUB's `*.opf` package document gets dcterms:modified = T
- * (docs/compat.md).
+ * (docs/compat.md). A wheel whose members changed gets its RECORD lines updated (wheel.ts).
  *
  * The work is in three modules: members.ts reads, policy.ts decides, writer.ts writes.
  */
@@ -32,6 +32,7 @@ import { FLAG_ENCRYPTED, readZip, zipKind } from './records.js';
 import { dataLength, hasApkSigningBlock, localDisagreement, memberIO, peekLocal, readMembers, type ZipMember } from './members.js';
 import { applyPolicy, extraFieldNormalizer, orderMembers, type ZipFlavor } from './policy.js';
 import { Unwritable, writeArchive } from './writer.js';
+import { updateWheelRecord } from './wheel.js';
 
 export type { ZipFlavor } from './policy.js';
 export { compareNames } from './policy.js';
@@ -69,7 +70,9 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
     if (disagreement) return keep(ctx, `${ctx.name}: member ${m.name}: ${disagreement}; left unchanged, as a copy would not read back`);
   }
   const members = orderMembers(read, flavor, ctx);
-  await applyPolicy(members, flavor, memberIO(src, zip, ctx), ctx);
+  const io = memberIO(src, zip, ctx);
+  await applyPolicy(members, flavor, io, ctx);
+  if (/\.whl$/i.test(ctx.name)) await updateWheelRecord(members, io, ctx);
   try {
     await writeArchive(src, zip, members, sink, ctx, extraFieldNormalizer(ctx));
   } catch (e) {

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FIXTURE_T, missing, runBin, runPerl, sh, tempDir } from '../../lib/helpers.js';
 import { COMPRESSORS, PACKERS, isRoot, listTree, makeTree } from '../../lib/trees.js';
@@ -232,7 +233,14 @@ describe.skipIf(skipTools)('broken tar input: error, file unchanged, no temporar
     return fs.readFileSync(t);
   };
   make('truncated.tar', (f, d) => fs.writeFileSync(f, base(d).subarray(0, 3000)));
-  make('no-end-marker.tar', (f, d) => fs.writeFileSync(f, base(d).subarray(0, 512 * 13)));
+  // Cut inside the last member's data: GNU tar says "Unexpected EOF" too (checked below).
+  make('cut-in-member.tar', (f, d) => fs.writeFileSync(f, base(d).subarray(0, 512 * 13)));
+  make('cut-padding.tar', (f, d) => {
+    fs.mkdirSync(path.join(d, 'one'));
+    fs.writeFileSync(path.join(d, 'one', 'x'), 'short');
+    sh(`tar -cf '${d}/one.tar' -C '${d}/one' x`);
+    fs.writeFileSync(f, fs.readFileSync(`${d}/one.tar`).subarray(0, 512 + 100));
+  });
   make('bad-checksum.tar', (f, d) => {
     const b = base(d);
     b[10] ^= 0x20;
@@ -266,8 +274,27 @@ describe.skipIf(skipTools)('broken tar input: error, file unchanged, no temporar
       expect(r.stderr).toContain(file);
       expect(fs.readFileSync(file).equals(before)).toBe(true);
       expect(fs.readdirSync(dir).filter((n) => n.includes('snd-tmp'))).toEqual([]);
+      if (name.endsWith('.tar')) expect(spawnSync('tar', ['-tf', file]).status, 'GNU tar rejects it too').not.toBe(0);
     });
   }
+
+  it('an archive without the end-of-archive marker, which GNU tar reads, is normalized', () => {
+    const dir = tempDir();
+    const full = base(dir);
+    let end = full.length;
+    while (full.subarray(end - 512, end).every((b) => b === 0)) end -= 512;
+    const cut = [path.join(dir, 'no-end.tar'), path.join(dir, 'lone-zero-block.tar')];
+    fs.writeFileSync(cut[0], full.subarray(0, end));
+    fs.writeFileSync(cut[1], full.subarray(0, end + 512));
+    fs.writeFileSync(path.join(dir, 'full.tar'), full);
+    for (const f of cut) expect(spawnSync('tar', ['-tf', f]).status, `GNU tar lists ${f}`).toBe(0);
+    const r = runBin(['-T', String(T), path.join(dir, 'full.tar'), ...cut]);
+    expect(r.status, r.stderr).toBe(0);
+    for (const f of cut) {
+      expect(fs.readFileSync(f).equals(fs.readFileSync(path.join(dir, 'full.tar'))), f).toBe(true);
+      expect(spawnSync('tar', ['-tf', f]).status).toBe(0);
+    }
+  });
 
   it('sparse archives are left unchanged with a warning', () => {
     const dir = tempDir();
