@@ -12,6 +12,8 @@ import { nonBinnmuEpoch } from '../src/app/dh.js';
 
 const PERL_DH = '/usr/bin/dh_strip_nondeterminism';
 const OURS_DH = path.join(ROOT, 'bin', 'dh_strip_nondeterminism');
+/** Debian's libguava-java (.ci/run installs it). */
+const GUAVA = '/usr/share/java/guava.jar';
 
 const CONTROL = `Source: sample
 Section: misc
@@ -66,6 +68,9 @@ function makeSource(binnmu: boolean): string {
     put(pkg, 'usr/lib/libx.a', 'ar/one.a.in');
     put(pkg, 'usr/share/skip-me/b.png', 'png/1x1.png.in');
   }
+  // A real Debian jar whose pom.properties has felix's date line, which the maven normalizer
+  // (off in the helper) would remove: the helper must give Perl's bytes.
+  if (fs.existsSync(GUAVA)) fs.copyFileSync(GUAVA, path.join(src, 'debian', 'sample-bin', 'usr', 'share', 'java', 'guava.jar'));
   // Formats beyond the Perl tool: the helper must treat them as Perl's does (a .tar.gz is a
   // gzip file; a .tar and a .deb are left alone).
   const data = path.join(src, 'tar-data');

@@ -211,9 +211,11 @@ export function localDisagreement(m: ZipMember, local: LocalHeader): string | un
   // would make readers skip it.
   const version = local.versionNeeded & 0xff;
   if (version > 46 && local.versionNeeded !== e.versionNeeded) return `its local header needs zip version ${version / 10}, the central directory ${(e.versionNeeded & 0xff) / 10}`;
+  // A directory too: Archive::Zip takes its flags from the local header (Perl then ignores the
+  // archive as encrypted).
+  if ((local.bitFlag & FLAG_ENCRYPTED) !== (e.bitFlag & FLAG_ENCRYPTED)) return 'the encryption flag differs between its local header and the central directory';
   if (m.kind === 'dir') return undefined;
   if (local.method !== e.method) return `compression method ${local.method} in its local header, ${e.method} in the central directory`;
-  if ((local.bitFlag & FLAG_ENCRYPTED) !== (e.bitFlag & FLAG_ENCRYPTED)) return 'the encryption flag differs between its local header and the central directory';
   if (local.bitFlag & FLAG_DATA_DESCRIPTOR) return undefined;
   const known = (v: number) => v !== 0xffffffff;
   if (known(local.compressedSize) && local.compressedSize !== e.compressedSize) return `compressed size ${local.compressedSize} in its local header, ${e.compressedSize} in the central directory`;

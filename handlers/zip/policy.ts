@@ -3,7 +3,7 @@
  * Perl's member order (a flavor may change it), dropped members, DOS times T (floored at
  * 1980-01-01 12:01 UTC), Unix modes 0644/0755, extra fields, and each flavor's member
  * normalizer. Beyond Perl, a few members go through the dispatcher (ctx.member) when the user
- * turned on what they need: an EPUB's `*.opf` with xml; HTML and ELF members with build paths or
+ * turned on what they need: an EPUB's `*.opf` with xml; Maven metadata with maven; HTML and ELF members with build paths or
  * host names; members a handler registered through the library API claims. Perl's own zip handler looks inside no member, so these stay off in
  * dh_strip_nondeterminism and Perl's bytes are kept there.
  */
@@ -76,6 +76,7 @@ function normalizedAttrs(m: ZipMember): number {
 const THIRD_PARTY_ONLY: MemberOptions = { allow: [] };
 const OPF: MemberOptions = { allow: ['xml'], errors: 'throw' };
 const SCRUBBED: MemberOptions = { allow: ['html', 'elf'] };
+const MAVEN: MemberOptions = { allow: ['maven'] };
 
 /** Run one member through the dispatcher; its new content replaces the old when it changed. */
 async function dispatch(m: ZipMember, io: MemberIO, ctx: HandlerContext, how: MemberOptions): Promise<void> {
@@ -91,6 +92,7 @@ async function beyondPerl(m: ZipMember, io: MemberIO, ctx: HandlerContext): Prom
   // Formats registered through the library API (none of Perl's normalizers).
   if (ctx.wants(m.name, THIRD_PARTY_ONLY)) await dispatch(m, io, ctx, THIRD_PARTY_ONLY);
   if (ctx.options.enabled.has('xml') && /\.opf$/i.test(m.name)) await dispatch(m, io, ctx, OPF);
+  if (ctx.options.enabled.has('maven') && ctx.wants(m.name, MAVEN)) await dispatch(m, io, ctx, MAVEN);
   if (scrubs(ctx.options) && (size >= 64 || /\.(?:html?|xhtml)$/i.test(m.name))) await dispatch(m, io, ctx, SCRUBBED);
 }
 
