@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomHex12 } from './builtins.js';
-import { BufferSource, FileSource, RangeSource, copyInChunks, readExactSync, type Sink, type Source } from './io.js';
+import { BufferSource, FileSource, HEAD_SIZE, RangeSource, copyInChunks, readExactSync, type Sink, type Source } from './io.js';
 import type { HandlerContext, MemberOptions } from './handler.js';
 
 const BUFFER_SIZE = 1 << 20;
@@ -101,9 +101,14 @@ class PreloadedRange implements Source {
     return this.bytes;
   }
   async read(offset: number, length: number): Promise<Buffer> {
-    return this.loaded().readSync(offset, length);
+    return this.readSync(offset, length);
   }
   readSync(offset: number, length: number): Buffer {
+    // Detection's look at the head does not load the member: most members are never taken.
+    if (!this.bytes && length <= HEAD_SIZE) {
+      const end = Math.min(this.size, offset + length);
+      return end <= offset ? Buffer.alloc(0) : readExactSync(this.src, this.offset + offset, end - offset, 'archive member');
+    }
     return this.loaded().readSync(offset, length);
   }
 }
