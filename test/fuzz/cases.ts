@@ -112,6 +112,8 @@ export function accepts(reader: Reader, file: string): boolean {
       const r = run('readelf', ['-W', '-S', '-h', file]);
       return r.status === 0 && !/Error|Warning/.test(r.stderr);
     }
+    case 'pe': return run('x86_64-w64-mingw32-objdump', ['-p', file]).status === 0;
+    case 'pdf': return run('qpdf', ['--check', file]).status === 0;
     case 'none': return true;
   }
 }
