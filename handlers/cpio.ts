@@ -12,7 +12,7 @@
  * or big-endian binary archives, so Perl leaves those unchanged; so do we (parity), with an
  * info line in --verbose. Member data is streamed, never held in memory.
  */
-import { extensionMatcher, type Handler, type HandlerContext } from '../src/kit/handler.js';
+import { extensionMatcher, type Handler, type HandlerContext, type ListedMember, type Listing } from '../src/kit/handler.js';
 import { readExact, type Sink, type Source } from '../src/kit/io.js';
 import { OutputPlan } from '../src/kit/output-plan.js';
 import { zeroPad } from '../src/kit/binary.js';
@@ -36,6 +36,8 @@ interface Format {
   readonly nameAlign: number; // padding rule for the name, given the name size
   readonly dataAlign: number;
   readonly trailerBlock: boolean;
+  /** Which of the parsed fields is the mode. */
+  readonly modeField: number;
   parse(hdr: Buffer, offset: number): { fields: number[]; nameSize: number; dataSize: number };
   /** Serialize a header with the given mtime and sizes. */
   write(fields: number[], mtime: number, nameSize: number, dataSize: number): Buffer;
@@ -50,6 +52,7 @@ const NEWC_MTIME = 5;
 const newc: Format = {
   magic: '070701',
   headerSize: 110,
+  modeField: 1,
   nameAlign: 4,
   dataAlign: 4,
   trailerBlock: true,
@@ -79,6 +82,7 @@ const ODC_NAMES = ['dev', 'inode', 'mode', 'uid', 'gid', 'nlink', 'rdev', 'mtime
 const odc: Format = {
   magic: '070707',
   headerSize: 76,
+  modeField: 2,
   nameAlign: 1,
   dataAlign: 1,
   trailerBlock: false,
@@ -109,6 +113,7 @@ const odc: Format = {
 const binaryLE: Format = {
   magic: '\xc7\x71',
   headerSize: 26,
+  modeField: 2,
   nameAlign: 2,
   dataAlign: 2,
   trailerBlock: true,
@@ -155,6 +160,28 @@ async function readEntry(src: Source, fmt: Format, pos: number): Promise<Entry &
     name = Buffer.concat([name.subarray(0, -2), name.subarray(-1)]);
   }
   return { fields, name, dataSize, nameSize };
+}
+
+const CPIO_TYPES: Record<number, ListedMember['type']> = { 0o040000: 'dir', 0o120000: 'symlink', 0o020000: 'char', 0o060000: 'block', 0o010000: 'fifo' };
+
+/** The entries for --identity and diff: path (no leading `./`), type and permission bits from
+ *  the mode, a symlink's target (its data), content. */
+async function listCpio(src: Source): Promise<Listing> {
+  const fmt = formatOf(await src.read(0, 6));
+  if (fmt === undefined || fmt === 'unsupported') throw new FormatError('cpio variant that cannot be listed');
+  const members: ListedMember[] = [];
+  for (let pos = 0; ; ) {
+    const e = await readEntry(src, fmt, pos);
+    if (e.name.toString('latin1') === TRAILER) break;
+    const dataAt = pos + fmt.headerSize + e.nameSize + fmt.namePad(e.nameSize);
+    const mode = e.fields[fmt.modeField];
+    const type = CPIO_TYPES[mode & 0o170000] ?? 'file';
+    const content = () => readExact(src, dataAt, e.dataSize, 'cpio entry data');
+    const link = type === 'symlink' ? (await content()).toString('utf8') : undefined;
+    members.push({ path: e.name.toString('utf8').replace(/^(?:\.\/)+/, '') || '.', type, mode: (mode & 0o7777).toString(8), link, content });
+    pos = dataAt + e.dataSize + padding(fmt.dataAlign, e.dataSize);
+  }
+  return { kind: 'cpio', members };
 }
 
 export const cpio: Handler = {
@@ -204,4 +231,5 @@ export const cpio: Handler = {
     plan.replace(pos, await src.read(pos, src.size - pos), trailer);
     return plan.commit(sink);
   },
+  list: listCpio,
 };

@@ -7,8 +7,10 @@
  * payload and trailer, copied byte for byte. Only the first member of a multi-member file is
  * touched, as in Perl (later members are payload to us).
  */
-import { extensionMatcher, type Handler, type HandlerContext } from '../src/kit/handler.js';
-import { readExact, type Sink, type Source } from '../src/kit/io.js';
+import * as zlib from 'node:zlib';
+import { extensionMatcher, type Handler, type HandlerContext, type Listing } from '../src/kit/handler.js';
+import { memberLimit } from '../src/kit/options.js';
+import { readAll, readExact, type Sink, type Source } from '../src/kit/io.js';
 import { OutputPlan } from '../src/kit/output-plan.js';
 import { headerTime } from '../src/kit/time.js';
 import { FormatError } from '../src/kit/errors.js';
@@ -27,6 +29,19 @@ async function skipZeroTerminated(src: Source, offset: number): Promise<number> 
     pos += chunk.length;
   }
   throw new FormatError('Malformed gzip file: unterminated header string', offset);
+}
+
+/** For --identity and diff: a gzip stream is its decompressed content (every member of a
+ *  multi-member file, as gunzip gives it), bounded by --max-member-size. */
+async function listGzip(src: Source, ctx: HandlerContext): Promise<Listing> {
+  const data = await readAll(src);
+  let inflated: Buffer;
+  try {
+    inflated = zlib.gunzipSync(data, { maxOutputLength: memberLimit(ctx.options) });
+  } catch (e) {
+    throw new FormatError(`gzip data cannot be decompressed: ${(e as Error).message}`);
+  }
+  return { kind: 'stream', members: [{ path: '', type: 'file', mode: '', content: async () => inflated }] };
 }
 
 export const gzip: Handler = {
@@ -76,4 +91,5 @@ export const gzip: Handler = {
     plan.copy(pos, src.size - pos);
     return plan.commit(sink);
   },
+  list: listGzip,
 };

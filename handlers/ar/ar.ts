@@ -17,6 +17,7 @@
 import { extensionMatcher, type Handler, type HandlerContext } from '../../src/kit/handler.js';
 import type { Sink, Source } from '../../src/kit/io.js';
 import { AR_MAGIC, normalizeArchive } from './archive.js';
+import { listAr } from './listing.js';
 
 export const ar: Handler = {
   name: 'ar',
@@ -25,4 +26,5 @@ export const ar: Handler = {
   matchName: extensionMatcher(['a']),
   detect: (head) => head.toString('latin1', 0, 8) === AR_MAGIC,
   normalize: (src: Source, sink: Sink, ctx: HandlerContext) => normalizeArchive(src, sink, ctx, true),
+  list: (src) => listAr(src),
 };

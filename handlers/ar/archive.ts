@@ -87,7 +87,7 @@ const isSymbolTable = (id: string) => id.startsWith('/ ') || id.startsWith('/SYM
 export const isSpecialMember = (id: string) => id.startsWith('/ ') || id.startsWith('// ') || id.startsWith('/SYM64/ ') || id.startsWith('__.SYMDEF');
 
 /** A member's file name for messages: GNU `name/`, or `/N` into the long-name table `names`. */
-function memberName(m: ArMember, names: string | undefined): string {
+export function memberName(m: ArMember, names: string | undefined): string {
   const long = /^\/(\d+)/.exec(m.id);
   if (long && names !== undefined) {
     const end = names.indexOf('/\n', Number(long[1]));

@@ -17,6 +17,7 @@ import { OutputPlan } from '../../src/kit/output-plan.js';
 import { FormatError } from '../../src/kit/errors.js';
 import { ScratchFile } from '../../src/kit/scratch-file.js';
 import { AR_HEADER, AR_MAGIC, dpkgHeader, readArMembers, type ArMember } from './archive.js';
+import { listAr } from './listing.js';
 
 /** Replace the digests of changed files in an md5sums file; undefined if none applies. */
 export function updateMd5sums(text: Buffer, digests: ReadonlyMap<string, string>): Buffer | undefined {
@@ -95,4 +96,5 @@ export const deb: Handler = {
       scratch.close();
     }
   },
+  list: (src) => listAr(src),
 };

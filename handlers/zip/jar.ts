@@ -15,6 +15,7 @@ import { BufferSink, BufferSource, type Sink, type Source } from '../../src/kit/
 import { zipKind } from './records.js';
 import { compareNames, normalizeZipFile, type MemberIO, type ZipFlavor, type ZipMember } from './zip.js';
 import { JAVADOC_MARKER, transformJavadoc } from '../documents/javadoc-page.js';
+import { listZip } from './listing.js';
 
 const JAR_FIRST = ['META-INF/', 'META-INF/MANIFEST.MF'];
 const DROPPED_MEMBER = /^org\.codehaus\.plexus\.compiler\.javac\.JavacCompiler\d+arguments$/;
@@ -116,4 +117,5 @@ export const jar: Handler = {
     return kind === 'zip' || kind === 'jar' || (/\.apk$/.test(path) && kind !== 'not-zip');
   },
   normalize: (src: Source, sink: Sink, ctx: HandlerContext) => normalizeZipFile(src, src, Buffer.alloc(0), sink, ctx, jarFlavor),
+  list: listZip,
 };

@@ -10,6 +10,7 @@
 import { extensionMatcher, type Handler, type HandlerContext } from '../../src/kit/handler.js';
 import { BufferSink, BufferSource, type Sink, type Source } from '../../src/kit/io.js';
 import { normalizeZipFile, type ZipFlavor } from './zip.js';
+import { listZip } from './listing.js';
 
 const MIMETYPE = 'application/vnd.oasis.opendocument.';
 
@@ -40,4 +41,5 @@ export const odf: Handler = {
   matchName: extensionMatcher(['odt', 'ods', 'odp', 'odg', 'ott', 'ots', 'otp', 'otg']),
   detect: (head) => isOdf(head),
   normalize: (src: Source, sink: Sink, ctx: HandlerContext) => normalizeZipFile(src, src, Buffer.alloc(0), sink, ctx, odfFlavor),
+  list: listZip,
 };

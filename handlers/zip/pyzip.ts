@@ -7,6 +7,7 @@
 import type { Handler } from '../../src/kit/handler.js';
 import { RangeSource, type Source } from '../../src/kit/io.js';
 import { normalizeZipFile } from './zip.js';
+import { listZip } from './listing.js';
 
 export function pyzipShebangLength(head: Buffer): number | undefined {
   if (head.length < 2 || head[0] !== 0x23 || head[1] !== 0x21) return undefined;
@@ -39,5 +40,9 @@ export const pyzip: Handler = {
     if (nl < 0) return false;
     const shebang = head.subarray(0, nl + 1);
     return normalizeZipFile(src, new RangeSource(src, nl + 1, src.size - nl - 1), shebang, sink, ctx);
+  },
+  async list(src, ctx) {
+    const nl = (await src.read(0, 4096)).indexOf(0x0a);
+    return listZip(new RangeSource(src, nl + 1, src.size - nl - 1), ctx);
   },
 };

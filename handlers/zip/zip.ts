@@ -33,6 +33,7 @@ import { dataLength, hasApkSigningBlock, localDisagreement, memberIO, peekLocal,
 import { applyPolicy, extraFieldNormalizer, orderMembers, type ZipFlavor } from './policy.js';
 import { Unwritable, writeArchive } from './writer.js';
 import { updateWheelRecord } from './wheel.js';
+import { listZip } from './listing.js';
 
 export type { ZipFlavor } from './policy.js';
 export { compareNames } from './policy.js';
@@ -99,4 +100,5 @@ export const zip: Handler = {
   // file(1) must say "Zip archive data" or "EPUB document".
   detect: (head) => ['zip', 'epub'].includes(zipKind(head)),
   normalize: (src, sink, ctx) => normalizeZipFile(src, src, Buffer.alloc(0), sink, ctx),
+  list: listZip,
 };

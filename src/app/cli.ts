@@ -22,6 +22,7 @@ import { Progress } from './progress.js';
 import { resolveSettings, type Settings } from './settings.js';
 import { runTargets } from './batch.js';
 import { jsonReport, summarize, type Summary } from './report.js';
+import { runDiff, runIdentity } from './compare/command.js';
 
 export interface Output {
   out(line: string): void;
@@ -38,6 +39,7 @@ const SPECS: OptionSpec[] = [
   { names: ['version', 'V'], kind: 'flag', key: 'version' },
   { names: ['jobs', 'j'], kind: 'integer', key: 'jobs' },
   { names: ['check'], kind: 'flag', key: 'check' },
+  { names: ['identity'], kind: 'flag', key: 'identity' },
   { names: ['exclude'], kind: 'list', key: 'exclude' },
   { names: ['json'], kind: 'string', key: 'json' },
   { names: ['tar-owner'], kind: 'string', key: 'tarOwner' },
@@ -57,9 +59,15 @@ export function usage(cmd: string): string {
 }
 
 const EXTENSIONS = `Also: FILENAME may be a directory (walked recursively; symlinks are not followed).
+  diff [options] A B compare two files or trees after normalizing both in memory: each
+                     difference, through nested containers (--json: as JSON); exit 0 when
+                     identical, 1 when not, 2 on errors
   -j, --jobs N       worker threads for directories (default: the number of CPUs)
   --check            write nothing; list files that would change (only them, on stdout; every
                      diagnostic goes to stderr); exit 1 if any would, or failed
+  --identity         write nothing; print a sha256sum-style identity line per file (and per
+                     tree): equal for artifacts that differ only in what normalizing removes
+                     or in how they were packed (docs/identity.md)
   --quiet            print nothing but errors
   --list-normalizers list every normalizer: on by default here and in dh_strip_nondeterminism?
                      which files it claims (with --json FILE|-: as JSON)
@@ -190,6 +198,7 @@ async function normalizeOperands(parsed: ParsedArgs, env: NodeJS.ProcessEnv, io:
   if (v.check === true && v.json === '-') throw new UsageError(`${cmd}: --check and --json - would both write to standard output`);
   const options = resolveSettings(settingsFrom(v), env, argv0, v.verbose === true ? out.say : undefined);
   if (parsed.operands.length === 0) throw new UsageError(usage(cmd));
+  if (v.identity === true) return runIdentity(parsed.operands, options, io, cmd);
   const jobs = v.jobs === undefined ? os.availableParallelism() : (v.jobs as number);
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`${cmd}: --jobs wants a whole number of at least 1`);
   if (options.timestamp === undefined && options.verbose) {
@@ -238,8 +247,28 @@ function normalizerList(): NormalizerRow[] {
 }
 
 /** Run the CLI; returns the exit status. */
+/** `diff [options] A B`: the normalizing options apply; `--json` (no value) asks for JSON. */
+async function diffCommand(argv: readonly string[], env: NodeJS.ProcessEnv, io: Output, argv0: string): Promise<number> {
+  const cmd = path.basename(argv0);
+  const json = argv.includes('--json');
+  const parsed = parseArgs(argv.filter((a) => a !== '--json'), SPECS);
+  if (parsed.errors.length) {
+    for (const e of parsed.errors) io.err(e);
+    return 2;
+  }
+  try {
+    const options = resolveSettings(settingsFrom(parsed.values), env, argv0);
+    return await runDiff(parsed.operands, options, json, io, cmd);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.err(e.message);
+    return 2;
+  }
+}
+
 export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: Output, argv0 = 'strip-nondeterminism', isTTY = false): Promise<number> {
   const cmd = path.basename(argv0);
+  if (argv[0] === 'diff') return diffCommand(argv.slice(1), env, io, argv0);
   const parsed = parseArgs(argv, SPECS);
   if (parsed.errors.length) {
     for (const e of parsed.errors) io.err(e);

@@ -81,6 +81,27 @@ export interface HandlerContext {
   setMtimeBeside(name: string, mtime: number): void;
 }
 
+/** One member of a container, as --identity and diff see it (Handler.list). */
+export interface ListedMember {
+  /** Its path in the container; '' for the content of a compressed stream. */
+  readonly path: string;
+  readonly type: 'file' | 'dir' | 'symlink' | 'hardlink' | 'char' | 'block' | 'fifo';
+  /** The mode bits that matter in this format, as text (tar and cpio: the permission bits in
+   *  octal; zip: `x` or `-` for the owner's execute bit); '' where none do. */
+  readonly mode: string;
+  /** A link's target; `major,minor` for a device. */
+  readonly link?: string;
+  /** A regular file's content. */
+  content(): Promise<Buffer>;
+}
+
+export interface Listing {
+  /** 'zip', 'tar', 'ar', 'cpio'; 'stream' for a compressed stream, whose one member ('') is
+   *  what it decompresses to. */
+  readonly kind: string;
+  readonly members: readonly ListedMember[];
+}
+
 export interface Handler {
   /** Normalizer name as used by -t and --normalizers. */
   readonly name: string;
@@ -105,6 +126,8 @@ export interface Handler {
   /** Normalize `src` into `sink`. Returns true if (and only if) the output differs from the
    *  input; when it returns false the sink may have received nothing and is discarded. */
   normalize(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean>;
+  /** Containers: the members of `src` (a normalized input), for --identity and diff. */
+  list?(src: Source, ctx: HandlerContext): Promise<Listing>;
 }
 
 /** A name test from a list of extensions, as Perl's `m/\.(a|b)$/`. */
