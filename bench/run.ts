@@ -24,7 +24,10 @@
  *  - pyc: a large module (5,000 functions and 500 classes, ~5,500 code objects) compiled by
  *    python3: this port's time and peak RSS, against python3 itself loading and re-dumping the
  *    marshal stream (C code, the floor for this work); the output must load as the same code.
- * `npm run bench -- corpus` (or jar5k, big, tar, resources, startup, pyc) runs one scenario.
+ *  - diff: `strip-nondeterminism diff` against diffoscope (diffoscope-minimal) on pairs of real
+ *    artifacts built twice at different times: a .deb (dpkg-deb, of /usr/share/perl plus a jar),
+ *    a jar (the JDK's jar tool, of guava's classes) and a tar.xz (GNU tar, of /usr/share/perl).
+ * `npm run bench -- corpus` (or jar5k, big, tar, resources, startup, pyc, diff) runs one scenario.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -360,9 +363,42 @@ function pycScenario(work: string): void {
   if (same !== 'True' || ours.failures) process.exitCode = 1;
 }
 
+/** Two builds of each artifact, at two times (faketime), in `work`. */
+function diffPairs(work: string): [string, string, string][] {
+  const sh = (cmd: string) => {
+    const r = spawnSync('sh', ['-c', cmd], { cwd: work, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bench diff: ${cmd}: ${r.stderr}`);
+  };
+  sh('mkdir -p classes && cd classes && unzip -q /usr/share/java/guava.jar -x "META-INF/*"');
+  const pairs: [string, string, string][] = [];
+  for (const [i, when] of ['2024-01-02 03:04:05', '2025-06-07 08:09:10'].entries()) {
+    sh(`faketime '${when}' jar cf guava-${i}.jar -C classes .`);
+    sh(`rm -rf pkg && mkdir -p pkg/DEBIAN pkg/usr/share/java && cp -r /usr/share/perl pkg/usr/share/ && cp guava-${i}.jar pkg/usr/share/java/guava.jar && printf 'Package: p\nVersion: 1\nArchitecture: all\nMaintainer: M <m@example.org>\nDescription: d\n' > pkg/DEBIAN/control && find pkg -exec touch -h -d '${when}' {} + && dpkg-deb --root-owner-group -Zxz --build pkg p-${i}.deb >/dev/null`);
+    sh(`tar --mtime='${when}' -cf - -C /usr/share perl | xz -${i === 0 ? 6 : 9} > perl5-${i}.tar.xz`);
+  }
+  pairs.push(['.deb', 'p-0.deb', 'p-1.deb'], ['jar', 'guava-0.jar', 'guava-1.jar'], ['tar.xz', 'perl5-0.tar.xz', 'perl5-1.tar.xz']);
+  return pairs;
+}
+
+function diffScenario(work: string): void {
+  if (spawnSync('sh', ['-c', 'command -v diffoscope']).status !== 0) {
+    console.log('\ndiff: diffoscope not installed (apt-get install diffoscope-minimal); skipped');
+    return;
+  }
+  console.log('\ndiff against diffoscope (two builds of each, at two times)');
+  for (const [what, a, b] of diffPairs(work)) {
+    const [x, y] = [path.join(work, a), path.join(work, b)];
+    const ours = timeOne(OURS, ['diff', x, y]);
+    const theirs = timeOne('diffoscope', ['--no-progress', '--text', '/dev/null', x, y]);
+    const size = (fs.statSync(x).size / 1e6).toFixed(1);
+    const verdict = spawnSync(OURS, ['diff', x, y], { encoding: 'utf8' }).stdout.trim().split('\n')[0];
+    console.log(`  ${what.padEnd(7)} ${size.padStart(6)} MB   ours ${ours.wall.toFixed(2).padStart(6)} s (${ours.maxRssMb.toFixed(0)} MB)   diffoscope ${theirs.wall.toFixed(2).padStart(7)} s   ratio ${(theirs.wall / ours.wall).toFixed(1)}x   ours: ${verdict}`);
+  }
+}
+
 function main(): void {
   const only = process.argv[2];
-  if (only === 'jar5k' || only === 'big' || only === 'tar' || only === 'resources' || only === 'startup' || only === 'pyc') {
+  if (only === 'jar5k' || only === 'big' || only === 'tar' || only === 'resources' || only === 'startup' || only === 'pyc' || only === 'diff') {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'snd-bench-'));
     try {
       if (only === 'jar5k') jarScenario(work);
@@ -370,6 +406,7 @@ function main(): void {
       else if (only === 'resources') resourcesScenario(work);
       else if (only === 'startup') startupScenario(work);
       else if (only === 'pyc') pycScenario(work);
+      else if (only === 'diff') diffScenario(work);
       else bigScenario(work);
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
@@ -434,6 +471,7 @@ function main(): void {
     if (only !== 'corpus') resourcesScenario(work);
     if (only !== 'corpus') startupScenario(work);
     if (only !== 'corpus') pycScenario(work);
+    if (only !== 'corpus') diffScenario(work);
     if (only !== 'corpus' && process.env.SND_BENCH_BIG === '1') bigScenario(work);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

@@ -108,18 +108,15 @@ function stampValue(old: number, ctx: HandlerContext): number {
   return T === undefined ? 0 : T >>> 0;
 }
 
-async function normalize(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean> {
-  const original = await readAll(src);
+/** One pass over a copy of `original`; a string when it must stay as it is (and why). */
+function transform(original: Buffer, ctx: HandlerContext): Buffer | string {
   const data = Buffer.from(original);
   const image = readPe(data);
   for (const at of stampOffsets(data, image)) data.writeUInt32LE(stampValue(data.readUInt32LE(at), ctx), at);
   if (scrubs(ctx.options)) {
     const tooLong = new Set<string>();
     scrubInPlace(data, ctx.options, tooLong);
-    if (tooLong.size) {
-      ctx.keep(`${ctx.name}: the replacement for ${[...tooLong].join(', ')} is longer than what it replaces; file left unchanged`);
-      return false;
-    }
+    if (tooLong.size) return `the replacement for ${[...tooLong].join(', ')} is longer than what it replaces`;
   }
   sortDwarfStrings(data, image, ctx);
   const hadChecksum = data.readUInt32LE(image.checkSum) !== 0;
@@ -134,8 +131,23 @@ async function normalize(src: Source, sink: Sink, ctx: HandlerContext): Promise<
     }
   }
   if (hadChecksum) data.writeUInt32LE(peChecksum(data), image.checkSum);
-  if (data.equals(original)) return false;
-  await sink.write(data);
+  return data;
+}
+
+async function normalize(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean> {
+  const original = await readAll(src);
+  const once = transform(original, ctx);
+  // Headers, tables and records that overlap (a damaged image) could make each pass change
+  // what the last one wrote: only a fixed point is written.
+  const twice = typeof once === 'string' ? once : transform(once, ctx);
+  const why = typeof once === 'string' ? once : typeof twice === 'string' || !twice.equals(once) ? 'its headers, tables or records overlap, so it has no normalized form' : undefined;
+  if (why) {
+    ctx.keep(`${ctx.name}: ${why}; file left unchanged`);
+    return false;
+  }
+  const out = once as Buffer;
+  if (out.equals(original)) return false;
+  await sink.write(out);
   return true;
 }
 

@@ -83,9 +83,20 @@ function run(kind: Compression, args: string[], what: string): Run {
 /** Write `chunk` to a pipe, waiting while it is full. */
 function pipeWrite(stream: NodeJS.WritableStream, chunk: Uint8Array): Promise<void> {
   return new Promise((resolve, reject) => {
-    const ok = stream.write(chunk, (err) => (err ? reject(err) : undefined));
-    if (ok) resolve();
-    else stream.once('drain', resolve);
+    const onDrain = () => finish();
+    // A tool stopped (killed after the head it was asked for) never drains its pipe: without
+    // this the write would wait forever, and the process exit with nothing left to run.
+    const onClose = () => finish(new Error('the tool closed its input'));
+    const finish = (err?: Error | null) => {
+      stream.removeListener('drain', onDrain);
+      stream.removeListener('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const ok = stream.write(chunk, (err) => err && finish(err));
+    if (ok) return resolve();
+    stream.once('drain', onDrain);
+    stream.once('close', onClose);
   });
 }
 

@@ -294,6 +294,18 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, io: 
   }
 }
 
+/** A run whose work stopped waiting on something that can never happen would otherwise end
+ *  with status 0 and no output: say so, and fail. */
+export function exitOnStall(): void {
+  let finished = false;
+  process.once('exit', () => void (finished = true));
+  process.on('beforeExit', () => {
+    if (finished || process.exitCode !== undefined) return;
+    process.stderr.write('strip-nondeterminism: internal error: the run stopped before it finished\n');
+    process.exitCode = 255;
+  });
+}
+
 export async function run(): Promise<void> {
   // A reader that stops early (`| head`) is not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
@@ -304,5 +316,6 @@ export async function run(): Promise<void> {
     out: (l) => process.stdout.write(l + '\n'),
     err: (l) => process.stderr.write(l + '\n'),
   };
+  exitOnStall();
   process.exitCode = await main(process.argv.slice(2), process.env, io, process.argv[1] ?? 'strip-nondeterminism', process.stderr.isTTY === true);
 }

@@ -16,7 +16,7 @@ import type { FileReport, RunOptions } from './pipeline.js';
 import { runFiles } from './pool.js';
 import { parseInteger } from '../kit/options.js';
 import { treeTargets, type Target } from './walk.js';
-import type { Output } from './cli.js';
+import { exitOnStall, type Output } from './cli.js';
 
 const TOOL = 'dh_strip_nondeterminism';
 
@@ -296,6 +296,7 @@ export async function dhMain(argv: string[], env: NodeJS.ProcessEnv, io: Output)
 }
 
 export async function run(): Promise<void> {
+  exitOnStall();
   process.exitCode = await dhMain(process.argv.slice(2), process.env, {
     out: (l) => process.stdout.write(l + '\n'),
     err: (l) => process.stderr.write(l + '\n'),

@@ -16,6 +16,9 @@ export interface NormalizeOptions {
   /** --check: the output is only compared, never kept; a handler may stop as soon as it knows
    *  the file would change (tar skips recompressing). */
   readonly check?: boolean;
+  /** --identity and diff: the output is compared in memory, never written to a file; a
+   *  compressed tar is then given as its normalized plain tar (no recompression). */
+  readonly comparing?: boolean;
   /** Build paths to replace (--build-path, BUILD_PATH_PREFIX_MAP): longest `from` first. */
   readonly buildPaths?: readonly BuildPath[];
   /** Host names to replace (--hostname, STRIP_NONDETERMINISM_HOSTNAMES): longest first. */

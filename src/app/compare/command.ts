@@ -52,7 +52,7 @@ export async function runIdentity(operands: readonly string[], options: RunOptio
   let status = 0;
   const one = async (file: string, shown: string): Promise<string | undefined> => {
     try {
-      const id = identityOf(await load(file, opts));
+      const id = await identityOf(await load(file, opts));
       io.out(`${id}  ${shown}`);
       return id;
     } catch (e) {
@@ -114,7 +114,7 @@ async function diffTrees(a: string, b: string, options: RunOptions): Promise<Dif
 
 /** Two files' differences; `at` is the first one's name as differences show it. */
 export async function diffFiles(a: string, b: string, options: RunOptions, at: string): Promise<Difference[]> {
-  const [x, y]: ArtifactNode[] = [await load(a, options), await load(b, options)];
+  const [x, y] = await Promise.all([load(a, options), load(b, options)]);
   return diffNodes(x, y, at);
 }
 

@@ -22,22 +22,22 @@ export interface Difference {
 
 const join = (at: string, member: string) => (member === '' ? at : `${at}/${member}`);
 
-export function diffNodes(a: ArtifactNode, b: ArtifactNode, at: string): Difference[] {
+export async function diffNodes(a: ArtifactNode, b: ArtifactNode, at: string): Promise<Difference[]> {
   if (a.bytes.equals(b.bytes)) return [];
-  const [x, y] = [a.listing, b.listing];
+  const [x, y] = await Promise.all([a.members(), b.members()]);
   if (x && y && x.kind === y.kind) {
-    const found = x.kind === 'stream' ? diffStream(x.members[0], y.members[0], at) : diffMembers(x.members, y.members, at);
+    const found = x.kind === 'stream' ? await diffStream(x.members[0], y.members[0], at) : await diffMembers(x.members, y.members, at);
     // Same members, other bytes: compressed data or headers (a zip's members are copied raw).
     return found.length ? found : [{ ...contentDifference(a.bytes, b.bytes, at), kind: 'packing' }];
   }
   return [contentDifference(a.bytes, b.bytes, at)];
 }
 
-function diffStream(m: MemberNode | undefined, n: MemberNode | undefined, at: string): Difference[] {
+async function diffStream(m: MemberNode | undefined, n: MemberNode | undefined, at: string): Promise<Difference[]> {
   return m?.node && n?.node ? diffNodes(m.node, n.node, at) : [];
 }
 
-function diffMembers(first: readonly MemberNode[], second: readonly MemberNode[], at: string): Difference[] {
+async function diffMembers(first: readonly MemberNode[], second: readonly MemberNode[], at: string): Promise<Difference[]> {
   const out: Difference[] = [];
   const inSecond = new Map(second.map((m) => [m.path, m]));
   const inFirst = new Map(first.map((m) => [m.path, m]));
@@ -45,19 +45,19 @@ function diffMembers(first: readonly MemberNode[], second: readonly MemberNode[]
   for (const m of second) if (!inFirst.has(m.path)) out.push({ path: join(at, m.path), kind: 'only-second' });
   for (const m of first) {
     const n = inSecond.get(m.path);
-    if (n) out.push(...diffMember(m, n, join(at, m.path)));
+    if (n) out.push(...(await diffMember(m, n, join(at, m.path))));
   }
   const common = (list: readonly MemberNode[], other: Map<string, MemberNode>) => list.filter((m) => other.has(m.path)).map((m) => m.path).join('\0');
   if (common(first, inSecond) !== common(second, inFirst)) out.push({ path: at, kind: 'order' });
   return out;
 }
 
-function diffMember(m: MemberNode, n: MemberNode, at: string): Difference[] {
+async function diffMember(m: MemberNode, n: MemberNode, at: string): Promise<Difference[]> {
   if (m.type !== n.type) return [{ path: at, kind: 'type', first: m.type, second: n.type }];
   const out: Difference[] = [];
   if (m.mode !== n.mode) out.push({ path: at, kind: 'mode', first: m.mode, second: n.mode });
   if ((m.link ?? '') !== (n.link ?? '')) out.push({ path: at, kind: 'link', first: m.link, second: n.link });
-  if (m.node && n.node) out.push(...diffNodes(m.node, n.node, at));
+  if (m.node && n.node) out.push(...(await diffNodes(m.node, n.node, at)));
   return out;
 }
 

@@ -17,16 +17,17 @@ export const IDENTITY_VERSION = 'snd-identity/1';
 const sha256 = (data: Buffer | string) => crypto.createHash('sha256').update(data).digest('hex');
 const byPath = (a: { path: string }, b: { path: string }) => Buffer.compare(Buffer.from(a.path, 'utf8'), Buffer.from(b.path, 'utf8'));
 
-export function identityOf(node: ArtifactNode): string {
-  const listing = node.listing;
+export async function identityOf(node: ArtifactNode): Promise<string> {
+  const listing = await node.members();
   if (!listing) return sha256(node.bytes);
   if (listing.kind === 'stream') return listing.members[0]?.node ? identityOf(listing.members[0].node) : sha256(node.bytes);
-  const lines = [...listing.members].sort(byPath).map(memberLine);
+  const lines: string[] = [];
+  for (const m of [...listing.members].sort(byPath)) lines.push(await memberLine(m));
   return sha256(`${IDENTITY_VERSION} ${listing.kind}\n${lines.join('')}`);
 }
 
-function memberLine(m: MemberNode): string {
-  return `${m.type}\t${m.mode}\t${JSON.stringify(m.path)}\t${JSON.stringify(m.link ?? '')}\t${m.node ? identityOf(m.node) : ''}\n`;
+async function memberLine(m: MemberNode): Promise<string> {
+  return `${m.type}\t${m.mode}\t${JSON.stringify(m.path)}\t${JSON.stringify(m.link ?? '')}\t${m.node ? await identityOf(m.node) : ''}\n`;
 }
 
 /** One entry of a tree: a regular file (exec: its owner-execute bit) or a symlink. */
