@@ -13,7 +13,7 @@
 import { extensionMatcher, type Handler, type HandlerContext } from '../../src/kit/handler.js';
 import { BufferSink, BufferSource, type Sink, type Source } from '../../src/kit/io.js';
 import { zipKind } from './records.js';
-import { compareNames, normalizeZipFile, type MemberIO, type ZipFlavor, type ZipMember } from './zip.js';
+import { normalizeZipFile, type MemberIO, type ZipFlavor, type ZipMember } from './zip.js';
 import { JAVADOC_MARKER, transformJavadoc } from '../documents/javadoc-page.js';
 import { listZip } from './listing.js';
 
@@ -21,14 +21,8 @@ const JAR_FIRST = ['META-INF/', 'META-INF/MANIFEST.MF'];
 const DROPPED_MEMBER = /^org\.codehaus\.plexus\.compiler\.javac\.JavacCompiler\d+arguments$/;
 const DROPPED_MANIFEST_LINE = /^(Bnd-LastModified|Built-By):/;
 
-/** _jar_filename_cmp: the two META-INF names first, then Perl's cmp. */
+/** _jar_filename_cmp: the two META-INF names first, then Perl's cmp (policy.ts sorts by it). */
 const jarRank = (name: string) => (name === JAR_FIRST[0] ? 0 : name === JAR_FIRST[1] ? 1 : 2);
-function jarCompare(a: ZipMember, b: ZipMember): number {
-  const ra = jarRank(a.name);
-  const rb = jarRank(b.name);
-  if (ra !== rb) return ra - rb;
-  return ra === 2 ? compareNames(a, b) : 0;
-}
 
 /** Drop the nondeterministic manifest headers with their continuation lines (lines starting
  *  with a space continue the previous header). Returns undefined when nothing was dropped. */
@@ -59,7 +53,7 @@ export const jarFlavor: ZipFlavor = {
     if (members.some((m) => /^META-INF\/.*\.SF$/s.test(m.name))) return `strip-nondeterminism: ${ctx.name}: ignoring signed JAR file`;
     return undefined;
   },
-  compare: jarCompare,
+  rank: jarRank,
   keep: (name) => name !== 'javac.sh' && !DROPPED_MEMBER.test(name),
   member(m, time, io, ctx) {
     if (m.kind === 'dir') return time;

@@ -16,11 +16,16 @@ import {
 
 /** One archive member on its way out, in Archive::Zip's terms. */
 export interface ZipMember {
+  /** Its place in the central directory (two views of one member have the same index). */
+  readonly index: number;
   readonly entry: CentralEntry;
   /** The name as Archive::Zip holds it (decoded when UTF-8 flagged). */
   name: string;
   /** A string whose JavaScript order is Perl's `cmp` order of `name` (see perlSortKey). */
-  sortKey: string;
+  readonly sortKey: string;
+  /** Perl's `cmp` of this member's name with `other`'s, without making strings where the
+   *  names' bytes give the order (plain ASCII names). */
+  compareName(other: ZipMember): number;
   /** 'file': data copied as is; 'dir': a directory member (fields from its local header);
    *  'string': content replaced by a flavor (fields from its local header, recompressed). */
   kind: 'file' | 'dir' | 'string';
@@ -51,18 +56,22 @@ export function dataLength(m: ZipMember): number {
   return m.entry.method === STORED ? m.entry.uncompressedSize : m.entry.compressedSize;
 }
 
-export function loadLocal(src: Source, zip: ZipArchive, m: ZipMember): LocalHeader {
-  if (!m.local) {
-    m.local = readLocalHeader(src, zip, m.entry);
-    // A data descriptor after the data (per the local flags) overrides crc and sizes.
-    if (m.local.bitFlag & FLAG_DATA_DESCRIPTOR) {
-      const dd = readDataDescriptor(src, m.local.dataOffset + m.entry.compressedSize, zip.zip64, m.entry.crc32);
-      if (dd.crc32 !== m.entry.crc32 || dd.uncompressedSize !== m.entry.uncompressedSize) {
-        throw new FormatError(`CRC or size mismatch in the data descriptor of ${m.name}`);
-      }
-      m.entry.compressedSize = dd.compressedSize;
+/** A member's local header with its data descriptor applied, read and not kept. */
+function readLocal(src: Source, zip: ZipArchive, m: ZipMember): LocalHeader {
+  const local = readLocalHeader(src, zip, m.entry);
+  // A data descriptor after the data (per the local flags) overrides crc and sizes.
+  if (local.bitFlag & FLAG_DATA_DESCRIPTOR) {
+    const dd = readDataDescriptor(src, local.dataOffset + m.entry.compressedSize, zip.zip64, m.entry.crc32);
+    if (dd.crc32 !== m.entry.crc32 || dd.uncompressedSize !== m.entry.uncompressedSize) {
+      throw new FormatError(`CRC or size mismatch in the data descriptor of ${m.name}`);
     }
+    m.entry.compressedSize = dd.compressedSize;
   }
+  return local;
+}
+
+export function loadLocal(src: Source, zip: ZipArchive, m: ZipMember): LocalHeader {
+  if (!m.local) m.local = readLocal(src, zip, m);
   m.localLoaded = true;
   return m.local;
 }
@@ -70,13 +79,19 @@ export function loadLocal(src: Source, zip: ZipArchive, m: ZipMember): LocalHead
 const KINDS = ['file', 'dir', 'string'] as const;
 
 /**
- * Every member's state, compact: names, and a few bytes a member in typed arrays; local
- * headers and replaced contents only for the members that have them. A ZipMember is a view of
- * one row, cheap to make.
+ * Every member's state, compact: a few bytes a member in typed arrays; names are read from the
+ * central directory when asked for (only the ones Archive::Zip renames, directories named after
+ * their local header, are kept); local headers and replaced contents only for the members that
+ * have them. A ZipMember is a view of one row, cheap to make: a million members cost a few tens
+ * of megabytes beyond the central directory itself.
  */
 class MemberTable {
-  readonly names: string[];
-  readonly sortKeys: string[];
+  /** Names that are not the central directory's (directories, renamed members). */
+  readonly renamed = new Map<number, string>();
+  /** Every name is plain ASCII: byte order is Perl's order, and names need not be made. */
+  byteOrder: boolean;
+  /** Some name lies beyond the BMP: every sort key is then the name's UTF-8 as latin1. */
+  utf8Keys = false;
   readonly kind: Uint8Array;
   readonly localLoaded: Uint8Array;
   readonly lastMod: Uint32Array;
@@ -84,10 +99,20 @@ class MemberTable {
   readonly locals = new Map<number, LocalHeader>();
   readonly contents = new Map<number, Buffer>();
 
+  /** Sort keys, made once for archives whose names are not all ASCII (renaming drops them). */
+  keys: string[] | undefined;
+
+  /** Perl's `cmp` of members `i` and `j` by name. */
+  compare(i: number, j: number): number {
+    if (this.byteOrder && !this.renamed.has(i) && !this.renamed.has(j)) return this.zip.directory.compareNames(i, j);
+    this.keys ??= Array.from({ length: this.zip.directory.count }, (_, k) => new MemberView(this, k).sortKey);
+    const [a, b] = [this.keys[i], this.keys[j]];
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
+
   constructor(readonly zip: ZipArchive) {
     const n = zip.directory.count;
-    this.names = new Array<string>(n);
-    this.sortKeys = new Array<string>(n);
+    this.byteOrder = zip.directory.asciiNames();
     this.kind = new Uint8Array(n);
     this.localLoaded = new Uint8Array(n);
     this.lastMod = new Uint32Array(n);
@@ -95,17 +120,35 @@ class MemberTable {
   }
 }
 
+const isAscii = (s: string) => !/[^\x00-\x7f]/.test(s);
+
 class MemberView implements ZipMember {
-  private view: CentralEntry | undefined;
   constructor(
     private readonly t: MemberTable,
     private readonly i: number,
   ) {}
-  get entry(): CentralEntry { return (this.view ??= this.t.zip.directory.entry(this.i)); }
-  get name() { return this.t.names[this.i]; }
-  set name(v: string) { this.t.names[this.i] = v; }
-  get sortKey() { return this.t.sortKeys[this.i]; }
-  set sortKey(v: string) { this.t.sortKeys[this.i] = v; }
+  get index() { return this.i; }
+  get entry(): CentralEntry { return this.t.zip.directory.entry(this.i); }
+  get name() {
+    const renamed = this.t.renamed.get(this.i);
+    if (renamed !== undefined) return renamed;
+    const e = this.entry;
+    return perlName(e.name, e.bitFlag);
+  }
+  set name(v: string) {
+    this.t.renamed.set(this.i, v);
+    this.t.keys = undefined;
+    if (!isAscii(v)) this.t.byteOrder = false;
+  }
+  get sortKey() {
+    const name = this.name;
+    return this.t.utf8Keys ? Buffer.from(name, 'utf8').toString('latin1') : name;
+  }
+  compareName(other: ZipMember): number {
+    if (other instanceof MemberView && other.t === this.t) return this.t.compare(this.i, other.i);
+    const [a, b] = [this.sortKey, other.sortKey];
+    return a < b ? -1 : a > b ? 1 : 0;
+  }
   get kind() { return KINDS[this.t.kind[this.i]]; }
   set kind(v: ZipMember['kind']) { this.t.kind[this.i] = KINDS.indexOf(v); }
   get local() { return this.t.locals.get(this.i); }
@@ -124,9 +167,7 @@ class MemberView implements ZipMember {
  *  take their version, flags, method and name from the local header. */
 function readMember(src: Source, zip: ZipArchive, m: ZipMember): void {
   const entry = m.entry;
-  const name = perlName(entry.name, entry.bitFlag);
-  m.name = name;
-  m.sortKey = perlSortKey(name);
+  const name = m.name;
   m.lastMod = entry.lastMod;
   m.externalAttrs = entry.externalAttrs;
   if (!isDirectoryEntry(name, entry)) return;
@@ -137,29 +178,63 @@ function readMember(src: Source, zip: ZipArchive, m: ZipMember): void {
   }
   m.kind = 'dir';
   const localName = squeezeSlashes(local.name.toString('latin1'));
-  m.name = local.bitFlag & FLAG_UTF8 ? perlName(Buffer.from(localName, 'latin1'), FLAG_UTF8) : localName;
-  m.sortKey = perlSortKey(m.name);
+  const dirName = local.bitFlag & FLAG_UTF8 ? perlName(Buffer.from(localName, 'latin1'), FLAG_UTF8) : localName;
+  if (dirName !== name) m.name = dirName;
+}
+
+/**
+ * Members in some order, each made when it is reached: a view of its table row, so a list of a
+ * million members is a Uint32Array of their indexes, not a million objects that live as long as
+ * the archive (V8 lets its heap grow to a few times what lives: fewer long-lived objects, less
+ * memory).
+ */
+export class MemberList implements Iterable<ZipMember> {
+  constructor(
+    private readonly table: MemberTable,
+    readonly order: Uint32Array,
+  ) {}
+  get length(): number {
+    return this.order.length;
+  }
+  at(k: number): ZipMember {
+    return new MemberView(this.table, this.order[k]);
+  }
+  *[Symbol.iterator](): Iterator<ZipMember> {
+    for (let k = 0; k < this.order.length; k++) yield this.at(k);
+  }
+  some(test: (m: ZipMember) => boolean): boolean {
+    for (const m of this) if (test(m)) return true;
+    return false;
+  }
+  /** The same members in another order (indexes into the central directory). */
+  withOrder(order: Uint32Array): MemberList {
+    return new MemberList(this.table, order);
+  }
+  /** Perl's `cmp` of two members' names, by central-directory index. */
+  compareIndexes(i: number, j: number): number {
+    return this.table.compare(i, j);
+  }
 }
 
 /** Every member, in central-directory order. */
-export function readMembers(src: Source, zip: ZipArchive): ZipMember[] {
+export function readMemberList(src: Source, zip: ZipArchive): MemberList {
   const table = new MemberTable(zip);
-  const members: ZipMember[] = Array.from({ length: zip.directory.count }, (_, i) => new MemberView(table, i));
-  for (const m of members) readMember(src, zip, m);
+  const list = new MemberList(table, Uint32Array.from({ length: zip.directory.count }, (_, i) => i));
+  for (const m of list) readMember(src, zip, m);
   // Names beyond the BMP need UTF-8 keys; then every member uses them, so keys compare alike.
-  if (table.sortKeys.some((k, i) => k !== table.names[i])) table.names.forEach((n, i) => (table.sortKeys[i] = Buffer.from(n, 'utf8').toString('latin1')));
-  return members;
+  if (!table.byteOrder) table.utf8Keys = list.some((m) => perlSortKey(m.name) !== m.name);
+  return list;
+}
+
+/** Every member, in central-directory order, as an array (listing, where memory is not tight). */
+export function readMembers(src: Source, zip: ZipArchive): ZipMember[] {
+  return [...readMemberList(src, zip)];
 }
 
 /** The local header of a member, read without keeping it (the writer's pass: memory stays
  *  flat in the number of members). A kept one is returned as it is. */
 export function peekLocal(src: Source, zip: ZipArchive, m: ZipMember): LocalHeader {
-  if (m.local) return m.local;
-  const marked = m.localLoaded;
-  const local = loadLocal(src, zip, m);
-  m.local = undefined;
-  m.localLoaded = marked;
-  return local;
+  return m.local ?? readLocal(src, zip, m);
 }
 
 /** An APK Signature Scheme v2+ block sits right before the central directory. */

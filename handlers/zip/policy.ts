@@ -12,13 +12,14 @@ import { BufferSink, BufferSource } from '../../src/kit/io.js';
 import { scrubs } from '../../src/kit/build-paths-and-hostnames.js';
 import { memberLimit } from '../../src/kit/options.js';
 import { FA_UNIX, SAFE_EPOCH, STORED, dosTime, normalizeExtraField } from './records.js';
-import { isDirectoryEntry, type MemberIO, type ZipMember } from './members.js';
+import { isDirectoryEntry, type MemberIO, type MemberList, type ZipMember } from './members.js';
 
 export interface ZipFlavor {
   /** A reason to leave the archive alone (Perl's archive_filter), or undefined. */
-  archiveFilter?(members: ZipMember[], ctx: HandlerContext): string | undefined;
-  /** Member order; Perl's `cmp` on names by default. */
-  compare?(a: ZipMember, b: ZipMember): number;
+  archiveFilter?(members: MemberList, ctx: HandlerContext): string | undefined;
+  /** Member order: lower ranks first; within the highest rank (2) Perl's `cmp` on names, within
+   *  the others the archive's order (jar: META-INF/ then its MANIFEST.MF). Default: all rank 2. */
+  rank?(name: string): number;
   /** false drops the member (Perl's filename_filter). */
   keep?(name: string): boolean;
   /** Normalize one member; returns the timestamp it gets (Perl's member_normalizer). A plain
@@ -27,7 +28,7 @@ export interface ZipFlavor {
 }
 
 /** Perl's `cmp` on member names. */
-export const compareNames = (a: ZipMember, b: ZipMember): number => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0);
+export const compareNames = (a: ZipMember, b: ZipMember): number => a.compareName(b);
 
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
@@ -41,16 +42,22 @@ export function memberTime(T: number | undefined): number {
 
 /** Output order, and the members the flavor drops (each named in a warning, as Perl does).
  *  Fix: a first, stored `mimetype` (EPUB, ODF) stays first; the rest sorted. */
-export function orderMembers(members: ZipMember[], flavor: ZipFlavor, ctx: HandlerContext): ZipMember[] {
-  const compare = flavor.compare ?? compareNames;
-  const first = members[0];
-  const pinned = first && first.name === 'mimetype' && first.entry.method === STORED ? first : undefined;
-  let ordered = [...(pinned ? [pinned] : []), ...members.filter((m) => m !== pinned).sort(compare)];
-  if (flavor.keep) {
-    for (const m of ordered.filter((m) => !flavor.keep!(m.name))) ctx.warn(`Removing ${m.name} from ${ctx.name}`);
-    ordered = ordered.filter((m) => flavor.keep!(m.name));
+export function orderMembers(members: MemberList, flavor: ZipFlavor, ctx: HandlerContext): MemberList {
+  const n = members.length;
+  const first = n ? members.at(0) : undefined;
+  const pinned = first && first.name === 'mimetype' && first.entry.method === STORED ? first.index : -1;
+  const rank = new Uint8Array(n).fill(2);
+  if (flavor.rank) for (const m of members) rank[m.index] = flavor.rank(m.name);
+  if (pinned >= 0) rank[pinned] = 0;
+  // Stable: equal ranks below 2 keep the archive's order.
+  const order = Uint32Array.from(members.order).sort((i, j) => rank[i] - rank[j] || (rank[i] === 2 ? members.compareIndexes(i, j) : 0));
+  if (!flavor.keep) return members.withOrder(order);
+  const kept: number[] = [];
+  for (const m of members.withOrder(order)) {
+    if (flavor.keep(m.name)) kept.push(m.index);
+    else ctx.warn(`Removing ${m.name} from ${ctx.name}`);
   }
-  return ordered;
+  return members.withOrder(Uint32Array.from(kept));
 }
 
 /** Archive::Zip's unixFileAttributes getter for FA_UNIX members. */
@@ -97,7 +104,7 @@ async function beyondPerl(m: ZipMember, io: MemberIO, ctx: HandlerContext): Prom
 }
 
 /** Times, attributes and contents of every member, as the flavor and the options say. */
-export async function applyPolicy(members: ZipMember[], flavor: ZipFlavor, io: MemberIO, ctx: HandlerContext): Promise<void> {
+export async function applyPolicy(members: MemberList, flavor: ZipFlavor, io: MemberIO, ctx: HandlerContext): Promise<void> {
   const T = ctx.options.timestamp;
   const time = memberTime(T);
   // Said without a file name, so a run prints it once however many archives it touches.

@@ -154,6 +154,7 @@ export function readZip(src: Source): ZipArchive {
   let cdOffset = 0;
   let zip64VersionMadeBy = 0;
   let zip64VersionNeeded = 0;
+  let declared = 0;
   // A zip64 locator right before the EOCD, pointing at a consistent zip64 record.
   if (eocdPos >= 20 + 4 - 4 && eocdPos - 20 >= 0) {
     const locPos = eocdPos - 20;
@@ -166,6 +167,7 @@ export function readZip(src: Source): ZipArchive {
           zip64 = true;
           zip64VersionMadeBy = rec.readUInt16LE(12);
           zip64VersionNeeded = rec.readUInt16LE(14);
+          declared = u64(rec, 32);
           cdSize = u64(rec, 40);
           cdOffset = u64(rec, 48);
         }
@@ -176,6 +178,7 @@ export function readZip(src: Source): ZipArchive {
   const commentLength = eocd.readUInt16LE(20);
   if (!zip64) {
     const marks = [eocd.readUInt16LE(4), eocd.readUInt16LE(6), eocd.readUInt16LE(8), eocd.readUInt16LE(10)];
+    declared = eocd.readUInt16LE(10);
     cdSize = eocd.readUInt32LE(12);
     cdOffset = eocd.readUInt32LE(16);
     if (marks.includes(0xffff) || cdSize === 0xffffffff || cdOffset === 0xffffffff) fail('unexpected zip64 marker values in EOCD');
@@ -193,7 +196,7 @@ export function readZip(src: Source): ZipArchive {
 
   // The whole central directory (plus the record that ends it) in one read, then indexed.
   const cd = src.readSync(centralStart, eocdPos + 4 - centralStart);
-  const directory = new CentralDirectory(cd, centralStart, zip64);
+  const directory = new CentralDirectory(cd, centralStart, zip64, declared);
   return { directory, comment, eocdOffset, zip64, centralStart, zip64VersionMadeBy, zip64VersionNeeded };
 }
 
@@ -202,23 +205,41 @@ export function readZip(src: Source): ZipArchive {
  * read straight from them (zip64 fields; compressed sizes a data descriptor corrects), so an
  * archive of a million entries is indexed in a few bytes per entry. `entry(i)` is a live view.
  */
+/** Sizes and offsets: 32-bit unless the archive is zip64. */
+type Numbers = Float64Array<ArrayBuffer> | Uint32Array<ArrayBuffer>;
+
+function grow<T extends Numbers>(a: T, size: number): T {
+  const b = new (a.constructor as new (n: number) => T)(size);
+  b.set(a);
+  return b;
+}
+
 export class CentralDirectory {
   readonly count: number;
-  private readonly pos: Float64Array;
+  private readonly pos: Uint32Array;
   /** Sizes and offsets as Archive::Zip reads them (zip64 fields applied; a stored member's size
    *  from its compressed size; a data descriptor's compressed size once one is read). */
-  readonly usize: Float64Array;
-  readonly csize: Float64Array;
-  readonly offset: Float64Array;
+  readonly usize: Numbers;
+  readonly csize: Numbers;
+  readonly offset: Numbers;
   private readonly zip64Extra = new Map<number, Buffer>();
 
   constructor(
     private readonly cd: Buffer,
     centralStart: number,
     zip64: boolean,
+    /** The entry count the end record declares: the arrays' first size (it may lie). */
+    declared: number,
   ) {
-    const positions: number[] = [];
-    const sizes: number[] = [];
+    let capacity = Math.max(16, Math.min(declared, Math.floor(cd.length / 46) + 1));
+    // The central directory is one Buffer (under 4 GiB): positions fit 32 bits; sizes and
+    // offsets do unless the archive is zip64.
+    const numbers = (n: number): Numbers => (zip64 ? new Float64Array(n) : new Uint32Array(n));
+    let pos = new Uint32Array(capacity);
+    let usizes = numbers(capacity);
+    let csizes = numbers(capacity);
+    let offsets = numbers(capacity);
+    let count = 0;
     let p = 0;
     for (;;) {
       if (p + 4 > cd.length) fail('reading header signature', centralStart + p);
@@ -235,25 +256,29 @@ export class CentralDirectory {
       let offset = cd.readUInt32LE(p + 42);
       if (zip64 && extraLen) {
         const r = extractZip64(cd.subarray(p + 46 + nameLen, p + 46 + nameLen + extraLen), [usize, csize, offset, cd.readUInt16LE(p + 34)], true);
-        if (r.found) this.zip64Extra.set(positions.length, r.extra);
+        if (r.found) this.zip64Extra.set(count, r.extra);
         [usize, csize, offset] = r.values;
       }
       // Archive::Zip takes a stored member's size from its compressed size.
       if (usize !== csize && cd.readUInt16LE(p + 10) === STORED) usize = csize;
-      sizes.push(usize, csize, offset);
-      positions.push(p);
+      if (count === capacity) {
+        capacity *= 2;
+        [pos, usizes, csizes, offsets] = [grow(pos, capacity), grow(usizes, capacity), grow(csizes, capacity), grow(offsets, capacity)];
+      }
+      pos[count] = p;
+      usizes[count] = usize;
+      csizes[count] = csize;
+      offsets[count] = offset;
+      count++;
       p += 46 + nameLen + extraLen + commentLen;
     }
-    this.pos = Float64Array.from(positions);
-    this.count = positions.length;
-    this.usize = new Float64Array(this.count);
-    this.csize = new Float64Array(this.count);
-    this.offset = new Float64Array(this.count);
-    for (let i = 0; i < this.count; i++) {
-      this.usize[i] = sizes[3 * i];
-      this.csize[i] = sizes[3 * i + 1];
-      this.offset[i] = sizes[3 * i + 2];
-    }
+    this.count = count;
+    // Exact arrays (a copy only when the declared count was off).
+    const fit = <T extends Numbers>(a: T): T => (a.length === count ? a : (a.slice(0, count) as T));
+    this.pos = fit(pos);
+    this.usize = fit(usizes);
+    this.csize = fit(csizes);
+    this.offset = fit(offsets);
   }
 
   entry(i: number): CentralEntry {
@@ -274,6 +299,22 @@ export class CentralDirectory {
   bytes(i: number, skip: number, length: number): Buffer {
     const v = this.pos[i] + 46 + skip;
     return this.cd.subarray(v, v + length);
+  }
+  /** Entry `i`'s name bytes against entry `j`'s, as Buffer.compare orders them (no copies:
+   *  sorting a million members allocates nothing). */
+  compareNames(i: number, j: number): number {
+    const a = this.pos[i] + 46;
+    const b = this.pos[j] + 46;
+    return this.cd.compare(this.cd, b, b + this.u16(j, 28), a, a + this.u16(i, 28));
+  }
+  /** Is every entry's name plain ASCII? */
+  asciiNames(): boolean {
+    for (let i = 0; i < this.count; i++) {
+      const at = this.pos[i] + 46;
+      const end = at + this.u16(i, 28);
+      for (let k = at; k < end; k++) if (this.cd[k] >= 0x80) return false;
+    }
+    return true;
   }
   /** The extra field without its zip64 field, where it had one. */
   zip64ExtraOf(i: number): Buffer | undefined {
@@ -327,7 +368,9 @@ export function readLocalHeader(src: Source, zip: ZipArchive, e: CentralEntry): 
     v = 0;
     if (vars.length < nameLen + extraLen) fail('reading local file header', offset);
   }
-  let extra: Buffer = extraLen ? vars.subarray(v + nameLen, v + nameLen + extraLen) : EMPTY;
+  // Copies: a subarray would keep the whole read-ahead window (64 KiB) alive for as long as the
+  // header is kept (a directory's, for the whole run).
+  let extra: Buffer = extraLen ? Buffer.from(vars.subarray(v + nameLen, v + nameLen + extraLen)) : EMPTY;
   let usize = h.readUInt32LE(22);
   let csize = h.readUInt32LE(18);
   let zip64 = false;
@@ -346,7 +389,7 @@ export function readLocalHeader(src: Source, zip: ZipArchive, e: CentralEntry): 
     crc32: h.readUInt32LE(14),
     compressedSize: csize,
     uncompressedSize: usize,
-    name: vars.subarray(v, v + nameLen),
+    name: Buffer.from(vars.subarray(v, v + nameLen)),
     extra,
     dataOffset: offset + 30 + nameLen + extraLen,
     zip64,

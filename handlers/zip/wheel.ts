@@ -38,9 +38,13 @@ function newFields(rest: string, content: Buffer): string | undefined {
 }
 
 /** Bring RECORD in step with the members whose content was replaced. */
-export async function updateWheelRecord(members: readonly ZipMember[], io: MemberIO, ctx: HandlerContext): Promise<void> {
-  const record = members.find((m) => RECORD.test(m.name));
-  const changed = new Map(members.filter((m) => m !== record && m.content !== undefined).map((m) => [m.name, m.content!]));
+export async function updateWheelRecord(members: Iterable<ZipMember>, io: MemberIO, ctx: HandlerContext): Promise<void> {
+  let record: ZipMember | undefined;
+  const changed = new Map<string, Buffer>();
+  for (const m of members) {
+    if (!record && RECORD.test(m.name)) record = m;
+    else if (m.content !== undefined) changed.set(m.name, m.content);
+  }
   if (!record || changed.size === 0) return;
   const text = (await io.contents(record)).toString('utf8');
   let updated = 0;

@@ -13,7 +13,7 @@ import {
   DEFLATED, FLAG_DATA_DESCRIPTOR, FLAG_UTF8, SIG_CENTRAL, SIG_DATA_DESCRIPTOR, SIG_EOCD, SIG_LOCAL, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR, STORED,
   perlNameBytes, type LocalHeader, type ZipArchive,
 } from './records.js';
-import { dataLength, peekLocal, squeezeSlashes, type ZipMember } from './members.js';
+import { dataLength, peekLocal, squeezeSlashes, type MemberList, type ZipMember } from './members.js';
 
 /** Members up to this size are read in one piece; larger ones are streamed. */
 const SMALL_MEMBER = 1 << 20;
@@ -188,7 +188,7 @@ class ArchiveWriter {
 
 /** Write `members` in order. Throws Unwritable for a member
  *  Archive::Zip would not write as this port does. */
-export async function writeArchive(src: Source, zip: ZipArchive, members: ZipMember[], sink: Sink, ctx: HandlerContext, extra: (field: Buffer) => Buffer): Promise<void> {
+export async function writeArchive(src: Source, zip: ZipArchive, members: MemberList, sink: Sink, ctx: HandlerContext, extra: (field: Buffer) => Buffer): Promise<void> {
   const writer = new ArchiveWriter(src, sink, extra);
   for (const m of members) {
     const local = peekLocal(src, zip, m);

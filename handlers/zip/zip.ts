@@ -29,7 +29,7 @@ import { extensionMatcher, type Handler, type HandlerContext } from '../../src/k
 import { CompareSink, type Sink, type Source } from '../../src/kit/io.js';
 import { FormatError } from '../../src/kit/errors.js';
 import { FLAG_ENCRYPTED, readZip, zipKind } from './records.js';
-import { dataLength, hasApkSigningBlock, localDisagreement, memberIO, peekLocal, readMembers, type ZipMember } from './members.js';
+import { dataLength, hasApkSigningBlock, localDisagreement, memberIO, peekLocal, readMemberList, type MemberList } from './members.js';
 import { applyPolicy, extraFieldNormalizer, orderMembers, type ZipFlavor } from './policy.js';
 import { Unwritable, writeArchive } from './writer.js';
 import { updateWheelRecord } from './wheel.js';
@@ -41,7 +41,11 @@ export type { MemberIO, ZipMember } from './members.js';
 
 export type ZipOutcome = 'written' | 'skipped';
 
-const byOffset = (members: readonly ZipMember[]) => [...members].sort((a, b) => a.entry.localHeaderOffset - b.entry.localHeaderOffset);
+/** The members in file order (by local header offset). */
+function byOffset(members: MemberList, zip: { directory: { offset: ArrayLike<number> } }): MemberList {
+  const offsets = zip.directory.offset;
+  return members.withOrder(Uint32Array.from(members.order).sort((a, b) => offsets[a] - offsets[b]));
+}
 
 /** Leave the archive as it is, saying why (Perl's `return 0`). */
 function keep(ctx: HandlerContext, reason: string): ZipOutcome {
@@ -57,14 +61,14 @@ function keep(ctx: HandlerContext, reason: string): ZipOutcome {
 export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext, flavor: ZipFlavor = {}): Promise<ZipOutcome> {
   const zip = readZip(src);
   if (hasApkSigningBlock(src, zip)) return keep(ctx, `${ctx.name}: has an APK Signing Block (APK signature scheme v2 or later); left unchanged, as rewriting would invalidate the signature`);
-  const read = readMembers(src, zip);
+  const read = readMemberList(src, zip);
   const veto = flavor.archiveFilter?.(read, ctx);
   if (veto) return keep(ctx, veto);
-  if (read.some((m) => m.entry.bitFlag & FLAG_ENCRYPTED)) return keep(ctx, `strip-nondeterminism: ${ctx.name}: ignoring encrypted zip file`);
+  if (read.some((m) => (m.entry.bitFlag & FLAG_ENCRYPTED) !== 0)) return keep(ctx, `strip-nondeterminism: ${ctx.name}: ignoring encrypted zip file`);
   // Before any member is read or replaced: a local header that contradicts its central record.
   // (Read in file order, and not kept: reading it here is not Archive::Zip reading it, see
   // unixMode, and a million local headers need not stay in memory.)
-  for (const m of byOffset(read)) {
+  for (const m of byOffset(read, zip)) {
     const local = peekLocal(src, zip, m);
     if (m.kind === 'file' && m.entry.uncompressedSize > 0 && local.dataOffset + dataLength(m) > src.size) throw new FormatError(`member ${m.name}: data runs past the end of the archive`);
     const disagreement = localDisagreement(m, local);

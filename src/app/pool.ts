@@ -24,6 +24,8 @@ export function fromWorkerOptions(o: WorkerOptions): RunOptions {
   return { ...o, enabled: new Set(o.enabled), forced: o.forced ? handlerByName(o.forced) : undefined };
 }
 
+/** Each worker's young generation, as small as bin/'s --max-semi-space-size=4 keeps the main one. */
+const YOUNG_GENERATION_MB = 12;
 const CHUNK = 256;
 /** Files in flight per thread: while one waits for its fsync, others are read and normalized.
  *  Each path is a distinct inode, so files in flight never touch each other. */
@@ -65,7 +67,7 @@ export async function runFiles(paths: readonly FileJob[], options: RunOptions, j
   const workerData = toWorkerOptions(options);
   const { Worker } = await import('node:worker_threads'); // only when threads are used
   let next = 0;
-  const workers = Array.from({ length: Math.min(jobs, Math.ceil(paths.length / CHUNK)) }, () => new Worker(workerUrl, { workerData }));
+  const workers = Array.from({ length: Math.min(jobs, Math.ceil(paths.length / CHUNK)) }, () => new Worker(workerUrl, { workerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }));
   await Promise.all(
     workers.map(
       (w) =>
