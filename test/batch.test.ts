@@ -180,3 +180,17 @@ describe('JSON report', () => {
     expect(onTty('CI=true')).not.toMatch(/\[#+ *\] \d+\/\d+/);
   });
 });
+
+describe('the order files are started in', () => {
+  it('largest first, equal sizes in walk order; files of unknown size last', async () => {
+    const { largestFirst } = await import('../src/app/pool.js');
+    const jobs = [
+      { path: 'a', fsPath: 'a', size: 10 },
+      { path: 'b', fsPath: 'b', size: 5_000_000 },
+      { path: 'c', fsPath: 'c' },
+      { path: 'd', fsPath: 'd', size: 10 },
+      { path: 'e', fsPath: 'e', size: 7_000_000 },
+    ];
+    expect(Array.from(largestFirst(jobs))).toEqual([4, 1, 0, 3, 2]);
+  });
+});

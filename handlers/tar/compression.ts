@@ -16,16 +16,25 @@ export type Compression = 'gzip' | 'xz' | 'bzip2' | 'zstd';
 interface Tool {
   cmd: string;
   decompress: string[];
-  compress: string[];
+  /** The fixed settings, for `threads` threads: the bytes must not depend on how many. */
+  compress: (threads: number) => string[];
   /** Debian package that provides the tool, for the "not installed" message. */
   pkg: string;
 }
 
+/** xz's block size: -6's own multi-threaded default (3 x its 8 MiB dictionary). */
+const XZ_BLOCK = '24MiB';
+
 const TOOLS: Record<Compression, Tool> = {
-  gzip: { cmd: 'gzip', decompress: ['-dc'], compress: ['-6', '-n', '-c'], pkg: 'gzip' },
-  xz: { cmd: 'xz', decompress: ['-dc'], compress: ['-6', '-T1', '--check=crc64', '-c'], pkg: 'xz-utils' },
-  bzip2: { cmd: 'bzip2', decompress: ['-dc'], compress: ['-9', '-c'], pkg: 'bzip2' },
-  zstd: { cmd: 'zstd', decompress: ['-dc', '-q'], compress: ['-3', '-T1', '-q', '-c'], pkg: 'zstd' },
+  // gzip and bzip2 have no threaded mode whose bytes are those of the single-threaded tool.
+  gzip: { cmd: 'gzip', decompress: ['-dc'], compress: () => ['-6', '-n', '-c'], pkg: 'gzip' },
+  // xz's multi-threaded mode (forced with +1 for one thread) cuts the input into blocks of a
+  // fixed size and compresses them independently: the same bytes for any number of threads.
+  xz: { cmd: 'xz', decompress: ['-dc'], compress: (t) => ['-6', `--threads=${t === 1 ? '+1' : t}`, `--block-size=${XZ_BLOCK}`, '--check=crc64', '-c'], pkg: 'xz-utils' },
+  bzip2: { cmd: 'bzip2', decompress: ['-dc'], compress: () => ['-9', '-c'], pkg: 'bzip2' },
+  // zstd's workers (-T1 and up, not --single-thread) split the input into jobs whose size
+  // depends on the level only: the same bytes for any number of workers.
+  zstd: { cmd: 'zstd', decompress: ['-dc', '-q'], compress: (t) => ['-3', `-T${t}`, '-q', '-c'], pkg: 'zstd' },
 };
 
 /** The compression a stream starts with, from its magic bytes. */
@@ -38,8 +47,8 @@ export function compressionOf(head: Buffer): Compression | undefined {
 }
 
 /** The tool's command line, for docs and messages. */
-export function compressCommand(kind: Compression): string {
-  return [TOOLS[kind].cmd, ...TOOLS[kind].compress].join(' ');
+export function compressCommand(kind: Compression, threads = 1): string {
+  return [TOOLS[kind].cmd, ...TOOLS[kind].compress(threads)].join(' ');
 }
 
 interface Run {
@@ -149,9 +158,10 @@ export async function decompressHead(kind: Compression, src: Source, length: num
   return { data: Buffer.concat(got).subarray(0, length), ok: have >= length || exit.status === 'fulfilled' };
 }
 
-/** Compress what `produce` writes, with the fixed settings, into `out`. */
-export async function compress(kind: Compression, produce: (input: Sink) => Promise<void>, out: Sink): Promise<void> {
-  const p = run(kind, TOOLS[kind].compress, `${kind} compression`);
+/** Compress what `produce` writes, with the fixed settings, into `out`, on `threads` threads
+ *  where the tool can (the bytes are the same however many). */
+export async function compress(kind: Compression, produce: (input: Sink) => Promise<void>, out: Sink, threads = 1): Promise<void> {
+  const p = run(kind, TOOLS[kind].compress(Math.max(1, Math.floor(threads))), `${kind} compression`);
   const input: Sink = {
     write: (bytes) => pipeWrite(p.stdin, bytes),
     copyFrom: (src, offset, length) => forEachChunk(src, offset, length, (chunk) => pipeWrite(p.stdin, chunk)),

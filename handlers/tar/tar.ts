@@ -245,7 +245,7 @@ export async function normalizeTar(src: Source, sink: Sink, ctx: HandlerContext)
     if (!(await plan.changed())) return kind === 'gzip' ? (await ctx.member('', src, sink, { as: 'gzip' })).changed : false;
     if (ctx.options.check) return true; // --check: no need to recompress to know
     const p = plan;
-    await compress(kind, (input) => p.write(input), sink);
+    await compress(kind, (input) => p.write(input), sink, ctx.options.compressThreads ?? 1);
     return true;
   } finally {
     plan?.dispose();

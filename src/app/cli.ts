@@ -38,6 +38,7 @@ const SPECS: OptionSpec[] = [
   { names: ['verbose', 'v'], kind: 'flag', key: 'verbose' },
   { names: ['version', 'V'], kind: 'flag', key: 'version' },
   { names: ['jobs', 'j'], kind: 'integer', key: 'jobs' },
+  { names: ['compress-threads'], kind: 'integer', key: 'compressThreads' },
   { names: ['check'], kind: 'flag', key: 'check' },
   { names: ['identity'], kind: 'flag', key: 'identity' },
   { names: ['exclude'], kind: 'list', key: 'exclude' },
@@ -63,6 +64,9 @@ const EXTENSIONS = `Also: FILENAME may be a directory (walked recursively; symli
                      difference, through nested containers (--json: as JSON); exit 0 when
                      identical, 1 when not, 2 on errors
   -j, --jobs N       worker threads for directories (default: the number of CPUs)
+  --compress-threads N
+                     threads xz and zstd recompress a tar with (default: the number of
+                     CPUs); the bytes are the same for any N
   --check            write nothing; list files that would change (only them, on stdout; every
                      diagnostic goes to stderr); exit 1 if any would, or failed
   --identity         write nothing; print a sha256sum-style identity line per file (and per
@@ -107,6 +111,7 @@ function settingsFrom(v: Record<string, unknown>): Settings {
     verbose: v.verbose === true,
     maxDepth: v.maxDepth as number | undefined,
     maxMemberSize: v.maxMemberSize as string | undefined,
+    compressThreads: v.compressThreads as number | undefined,
   };
 }
 

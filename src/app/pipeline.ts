@@ -99,6 +99,8 @@ export interface FileJob {
   inode?: string;
   /** Further names of the inode, which get the new bytes too. */
   links?: readonly FsPath[];
+  /** Its size when the walk saw it (the pool starts the largest files first). */
+  size?: number;
 }
 
 /** What a file turned out to be once opened: the source, its stat, and the names to replace. */

@@ -31,12 +31,23 @@ const CHUNK = 256;
  *  Each path is a distinct inode, so files in flight never touch each other. */
 const IN_FLIGHT = 8;
 
-/** Normalize `jobs` with up to IN_FLIGHT files in flight; reports are delivered by index. */
+/** Files at least this big go to a worker one at a time (the rest in chunks of CHUNK). */
+const LARGE = 1 << 20;
+
+/** The order to start jobs in: the largest first (known sizes), so that one big file does not
+ *  run alone at the end; equal sizes keep the walk's order. Reports keep the walk's order. */
+export function largestFirst(jobs: readonly FileJob[]): Uint32Array {
+  return Uint32Array.from(jobs, (_, i) => i).sort((a, b) => (jobs[b].size ?? 0) - (jobs[a].size ?? 0));
+}
+
+/** Normalize `jobs` with up to IN_FLIGHT files in flight, the largest first; reports are
+ *  delivered by index. */
 export async function normalizeAll(jobs: readonly FileJob[], options: RunOptions, done: (index: number, r: FileReport) => void): Promise<void> {
+  const order = largestFirst(jobs);
   let next = 0;
   const lane = async () => {
-    while (next < jobs.length) {
-      const i = next++;
+    while (next < order.length) {
+      const i = order[next++];
       done(i, await normalizeFile(jobs[i], options));
     }
   };
@@ -66,6 +77,7 @@ export async function runFiles(paths: readonly FileJob[], options: RunOptions, j
   }
   const workerData = toWorkerOptions(options);
   const { Worker } = await import('node:worker_threads'); // only when threads are used
+  const order = largestFirst(paths);
   let next = 0;
   const workers = Array.from({ length: Math.min(jobs, Math.ceil(paths.length / CHUNK)) }, () => new Worker(workerUrl, { workerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }));
   await Promise.all(
@@ -73,18 +85,20 @@ export async function runFiles(paths: readonly FileJob[], options: RunOptions, j
       (w) =>
         new Promise<void>((resolve, reject) => {
           const feed = () => {
-            if (next >= paths.length) {
+            if (next >= order.length) {
               void w.terminate().then(() => resolve());
               return;
             }
+            // A large file alone; small ones by the chunk.
             const start = next;
-            next = Math.min(next + CHUNK, paths.length);
-            w.postMessage({ start, paths: paths.slice(start, next) });
+            next = (paths[order[next]].size ?? 0) >= LARGE ? next + 1 : Math.min(next + CHUNK, order.length);
+            const indexes = Array.from(order.subarray(start, next));
+            w.postMessage({ start, paths: indexes.map((i) => paths[i]), indexes });
           };
-          w.on('message', (msg: { start: number; reports: FileReport[] }) => {
+          w.on('message', (msg: { start: number; reports: FileReport[]; indexes: number[] }) => {
             msg.reports.forEach((r, k) => {
-              reports[msg.start + k] = r;
-              onReport?.(msg.start + k, r);
+              reports[msg.indexes[k]] = r;
+              onReport?.(msg.indexes[k], r);
             });
             feed();
           });

@@ -3,6 +3,7 @@
  * RunOptions the pipeline takes: the normalizer selection, T, build paths, host names, owners.
  * One place, so the command line and the API cannot drift apart.
  */
+import * as os from 'node:os';
 import { UsageError } from '../kit/errors.js';
 import { applyNormalizerSpec, parseBuildPaths, parseHostnames, parseOwner, parseSize, resolveTimestamp } from '../kit/options.js';
 import { defaultEnabled, handlerByName, normalizerNames, scrubOnly } from './registry.js';
@@ -33,6 +34,8 @@ export interface Settings {
   maxDepth?: number;
   /** The most bytes of one member held in memory (default 64 MiB), or a size string `64M`. */
   maxMemberSize?: number | string;
+  /** Threads for recompressing xz and zstd tars (--compress-threads; default: the CPUs). */
+  compressThreads?: number;
 }
 
 /** RunOptions for `settings`; `log` hears Perl's verbose lines about the selection. */
@@ -47,6 +50,9 @@ export function resolveSettings(settings: Settings, env: NodeJS.ProcessEnv, argv
   }
   if (settings.maxDepth !== undefined && !(Number.isInteger(settings.maxDepth) && settings.maxDepth >= 1)) {
     throw new UsageError(`--max-depth wants a whole number of at least 1`);
+  }
+  if (settings.compressThreads !== undefined && !(Number.isInteger(settings.compressThreads) && settings.compressThreads >= 1)) {
+    throw new UsageError(`--compress-threads wants a whole number of at least 1`);
   }
   if (typeof settings.maxMemberSize === 'number' && !(Number.isSafeInteger(settings.maxMemberSize) && settings.maxMemberSize >= 1)) {
     throw new UsageError(`--max-member-size wants a whole number of bytes of at least 1`);
@@ -70,6 +76,7 @@ export function resolveSettings(settings: Settings, env: NodeJS.ProcessEnv, argv
     pycZeroMtime: settings.pycZeroMtime === true,
     junitZeroTime: settings.junitZeroTime === true,
     maxDepth: settings.maxDepth,
+    compressThreads: settings.compressThreads ?? os.availableParallelism(),
     maxMemberBytes: typeof settings.maxMemberSize === 'string' ? parseSize(settings.maxMemberSize, '--max-member-size') : settings.maxMemberSize,
   };
 }

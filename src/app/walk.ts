@@ -39,6 +39,8 @@ export interface Target {
   message?: string;
   /** Found in a walked tree: the inode it must still be when opened (`dev:ino`). */
   inode?: string;
+  /** Its size when the walk saw it (the largest files are started first). */
+  size?: number;
   /** Further names of this inode in the walk, which get the new bytes too. */
   links?: FsPath[];
 }
@@ -71,6 +73,7 @@ function removeLeftover(dir: FsPath, name: Buffer, isFile: boolean): boolean {
 interface Found {
   path: FsPath;
   inode: string;
+  size: number;
 }
 
 /** Every regular file below `dir`, in byte order of names, not following symlinks; unreadable
@@ -93,7 +96,8 @@ function walk(dir: FsPath, exclude: Excluder, root: string, files: Found[], prob
     if (e.isDirectory()) walk(p, exclude, root, files, problems);
     else if (e.isFile()) {
       try {
-        files.push({ path: p, inode: inodeKey(fs.lstatSync(p, { bigint: true })) });
+        const st = fs.lstatSync(p, { bigint: true });
+        files.push({ path: p, inode: inodeKey(st), size: Number(st.size) });
       } catch {
         /* vanished since readdir */
       }
@@ -120,7 +124,7 @@ export function treeTargets(dir: string, exclude: Excluder, seen = new Map<strin
       targets.push({ path: shown, fsPath: f.path, linkOf: first.path });
       (first.links ??= []).push(f.path);
     } else {
-      const t: Target = { path: shown, fsPath: f.path, inode: f.inode };
+      const t: Target = { path: shown, fsPath: f.path, inode: f.inode, size: f.size };
       seen.set(f.inode, t);
       targets.push(t);
     }

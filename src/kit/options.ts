@@ -19,6 +19,9 @@ export interface NormalizeOptions {
   /** --identity and diff: the output is compared in memory, never written to a file; a
    *  compressed tar is then given as its normalized plain tar (no recompression). */
   readonly comparing?: boolean;
+  /** --compress-threads: threads for recompressing xz and zstd tars (the bytes do not depend on
+   *  it); default 1 here, the number of CPUs from the CLI. */
+  readonly compressThreads?: number;
   /** Build paths to replace (--build-path, BUILD_PATH_PREFIX_MAP): longest `from` first. */
   readonly buildPaths?: readonly BuildPath[];
   /** Host names to replace (--hostname, STRIP_NONDETERMINISM_HOSTNAMES): longest first. */

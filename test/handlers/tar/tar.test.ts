@@ -412,3 +412,28 @@ t.addfile(ti, io.BytesIO(b'hello\\n')); t.close()
     expect(fs.readFileSync(file).equals(once)).toBe(true);
   });
 });
+
+describe.skipIf(missing('tar', 'xz', 'zstd'))('recompression on several threads', () => {
+  it('xz (two 24 MiB blocks) and zstd give the same bytes with 1, 2 and 16 threads', () => {
+    const dir = tempDir('snd-threads-');
+    const src = path.join(dir, 'src');
+    fs.mkdirSync(src);
+    // Zeros compress fast; 26 MB of them make xz's multi-threaded mode cut two blocks.
+    fs.writeFileSync(path.join(src, 'zeros.bin'), Buffer.alloc(26_000_000));
+    fs.writeFileSync(path.join(src, 'a.txt'), 'hello\n');
+    sh(`tar -cJf in.tar.xz -C src . && tar -c -C src . | zstd -q -1 > in.tar.zst`, dir);
+    const out: Record<string, Buffer[]> = { xz: [], zst: [] };
+    for (const threads of ['1', '2', '16']) {
+      for (const ext of ['xz', 'zst']) {
+        const f = path.join(dir, `t${threads}.tar.${ext}`);
+        fs.copyFileSync(path.join(dir, `in.tar.${ext}`), f);
+        const r = runBin(['-T', String(FIXTURE_T), '--compress-threads', threads, f]);
+        expect(r.status, r.stderr).toBe(0);
+        out[ext].push(fs.readFileSync(f));
+        expect(spawnSync('tar', ['-tf', f]).status).toBe(0);
+      }
+    }
+    for (const ext of ['xz', 'zst']) for (const b of out[ext]) expect(b.equals(out[ext][0]), ext).toBe(true);
+    expect(sh(`xz -l --robot '${dir}/t1.tar.xz' | awk '$1 == "totals" {print $3}'`).trim()).toBe('2');
+  });
+});
