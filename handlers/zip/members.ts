@@ -131,9 +131,7 @@ class MemberView implements ZipMember {
   get entry(): CentralEntry { return this.t.zip.directory.entry(this.i); }
   get name() {
     const renamed = this.t.renamed.get(this.i);
-    if (renamed !== undefined) return renamed;
-    const e = this.entry;
-    return perlName(e.name, e.bitFlag);
+    return renamed ?? this.t.zip.directory.nameString(this.i);
   }
   set name(v: string) {
     this.t.renamed.set(this.i, v);
