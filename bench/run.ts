@@ -27,7 +27,9 @@
  *  - diff: `strip-nondeterminism diff` against diffoscope (diffoscope-minimal) on pairs of real
  *    artifacts built twice at different times: a .deb (dpkg-deb, of /usr/share/perl plus a jar),
  *    a jar (the JDK's jar tool, of guava's classes) and a tar.xz (GNU tar, of /usr/share/perl).
- * `npm run bench -- corpus` (or jar5k, big, tar, resources, startup, pyc, diff) runs one scenario.
+ *  - scaling: zips of 1,000 to 1,000,000 entries, tars of 100 MB to 4 GB, jars nested 1 to 1,000
+ *    deep: time and peak RSS of each (a table for the README).
+ * `npm run bench -- corpus` (or jar5k, big, tar, resources, startup, pyc, diff, scaling) runs one scenario.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -268,9 +270,10 @@ if kind.startswith('entries-'):
     n = int(kind.split('-')[1])
     with zipfile.ZipFile(out, 'w', zipfile.ZIP_STORED) as z:
         for i in range(n): z.writestr('d%04d/f%07d.class' % (i // 1000, i), b'x')
-elif kind == 'nested-2000':
+elif kind.startswith('nested-'):
+    depth = int(kind.split('-')[1])
     data = jar_bytes([('META-INF/MANIFEST.MF', b'Manifest-Version: 1.0\\nBuilt-By: x\\n')])
-    for i in range(2000): data = jar_bytes([('inner%d.jar' % i, data)])
+    for i in range(depth): data = jar_bytes([('inner%d.jar' % i, data)])
     open(out, 'wb').write(data)
 elif kind == '42':
     leaf = jar_bytes([('big%d.txt' % i, b'\\0' * (64 << 20)) for i in range(16)])
@@ -332,6 +335,36 @@ function resourcesScenario(work: string): void {
     const within = rssKb / 1024 <= 256 && !r.signal && (kind !== '42' || wall <= 10);
     console.log(`  ${kind.padEnd(16)} ${(size / 1e6).toFixed(1).padStart(7)} MB  ${wall.toFixed(2).padStart(6)} s  peak RSS ${(rssKb / 1024).toFixed(0).padStart(5)} MB  ${within ? 'within bounds' : 'OVER BOUNDS'}  ${outcome}`);
     fs.rmSync(file, { force: true });
+  }
+}
+
+/** How cost grows: zips of 1,000 to 1,000,000 entries, plain tars of 100 MB to 4 GB (capped by
+ *  SND_BENCH_TAR_MAX_GB, default 1), jars nested 1 to 1,000 deep (with --max-depth 1000). */
+function scalingScenario(work: string): void {
+  console.log('\nscaling: time and peak RSS as inputs grow');
+  console.log('  input                          size       time   peak RSS');
+  const run = (label: string, file: string, extra: string[] = []) => {
+    const size = fs.statSync(file).size;
+    const m = timeOne(OURS, ['-T', '1423159771', ...extra, file]);
+    console.log(`  ${label.padEnd(28)} ${(size / 1e6).toFixed(1).padStart(8)} MB ${m.wall.toFixed(2).padStart(7)} s ${m.maxRssMb.toFixed(0).padStart(6)} MB${m.failures ? '  FAILED' : ''}`);
+    if (m.failures) process.exitCode = 1;
+    fs.rmSync(file, { force: true });
+  };
+  const make = (kind: string, file: string) => spawnSync('python3', ['-c', HOSTILE_PY, kind, file]).status === 0;
+  for (const n of [1000, 10000, 100000, 1000000]) {
+    const f = path.join(work, `z${n}.zip`);
+    if (make(`entries-${n}`, f)) run(`zip, ${n.toLocaleString('en')} entries`, f);
+  }
+  const maxGb = Number(process.env.SND_BENCH_TAR_MAX_GB ?? 1);
+  for (const mb of [100, 1000, 4000].filter((x) => x <= maxGb * 1000)) {
+    const f = path.join(work, `t${mb}.tar`);
+    // Ten members of mb/10 MB of varied bytes, packed by GNU tar.
+    spawnSync('sh', ['-c', `mkdir -p t && for i in 0 1 2 3 4 5 6 7 8 9; do head -c ${mb / 10}M /dev/urandom > t/m$i; done && tar -cf '${f}' t && rm -rf t`], { cwd: work });
+    run(`tar, ${mb} MB`, f);
+  }
+  for (const depth of [1, 10, 100, 1000]) {
+    const f = path.join(work, `n${depth}.jar`);
+    if (make(`nested-${depth}`, f)) run(`jar nested ${depth} deep`, f, ['--max-depth', '1001']);
   }
 }
 
@@ -398,7 +431,7 @@ function diffScenario(work: string): void {
 
 function main(): void {
   const only = process.argv[2];
-  if (only === 'jar5k' || only === 'big' || only === 'tar' || only === 'resources' || only === 'startup' || only === 'pyc' || only === 'diff') {
+  if (only === 'jar5k' || only === 'big' || only === 'tar' || only === 'resources' || only === 'startup' || only === 'pyc' || only === 'diff' || only === 'scaling') {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'snd-bench-'));
     try {
       if (only === 'jar5k') jarScenario(work);
@@ -407,6 +440,7 @@ function main(): void {
       else if (only === 'startup') startupScenario(work);
       else if (only === 'pyc') pycScenario(work);
       else if (only === 'diff') diffScenario(work);
+      else if (only === 'scaling') scalingScenario(work);
       else bigScenario(work);
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
@@ -472,6 +506,7 @@ function main(): void {
     if (only !== 'corpus') startupScenario(work);
     if (only !== 'corpus') pycScenario(work);
     if (only !== 'corpus') diffScenario(work);
+    if (only !== 'corpus') scalingScenario(work);
     if (only !== 'corpus' && process.env.SND_BENCH_BIG === '1') bigScenario(work);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
