@@ -148,7 +148,16 @@ function formatOf(head: Buffer): Format | 'unsupported' | undefined {
   return undefined;
 }
 
-async function readEntry(src: Source, fmt: Format, pos: number): Promise<Entry & { nameSize: number }> {
+/** An entry's header, and where its parts lie: the data at `dataAt`, `dataPad` bytes of padding
+ *  after it, the next header at `next`. */
+interface Located extends Entry {
+  nameSize: number;
+  dataAt: number;
+  dataPad: number;
+  next: number;
+}
+
+async function readEntry(src: Source, fmt: Format, pos: number): Promise<Located> {
   const hdr = await readExact(src, pos, fmt.headerSize, 'cpio header (no TRAILER!!! entry)');
   if (hdr.toString('latin1', 0, fmt.magic.length) !== fmt.magic) throw new FormatError('bad cpio header magic', pos);
   const { fields, nameSize, dataSize } = fmt.parse(hdr, pos);
@@ -159,7 +168,9 @@ async function readEntry(src: Source, fmt: Format, pos: number): Promise<Entry &
   else if (name.length >= 2 && name[name.length - 1] === 0x0a && name[name.length - 2] === 0) {
     name = Buffer.concat([name.subarray(0, -2), name.subarray(-1)]);
   }
-  return { fields, name, dataSize, nameSize };
+  const dataAt = pos + fmt.headerSize + nameSize + fmt.namePad(nameSize);
+  const dataPad = padding(fmt.dataAlign, dataSize);
+  return { fields, name, dataSize, nameSize, dataAt, dataPad, next: dataAt + dataSize + dataPad };
 }
 
 const CPIO_TYPES: Record<number, ListedMember['type']> = { 0o040000: 'dir', 0o120000: 'symlink', 0o020000: 'char', 0o060000: 'block', 0o010000: 'fifo' };
@@ -173,13 +184,12 @@ async function listCpio(src: Source): Promise<Listing> {
   for (let pos = 0; ; ) {
     const e = await readEntry(src, fmt, pos);
     if (e.name.toString('latin1') === TRAILER) break;
-    const dataAt = pos + fmt.headerSize + e.nameSize + fmt.namePad(e.nameSize);
     const mode = e.fields[fmt.modeField];
     const type = CPIO_TYPES[mode & 0o170000] ?? 'file';
-    const content = () => readExact(src, dataAt, e.dataSize, 'cpio entry data');
+    const content = () => readExact(src, e.dataAt, e.dataSize, 'cpio entry data');
     const link = type === 'symlink' ? (await content()).toString('utf8') : undefined;
     members.push({ path: e.name.toString('utf8').replace(/^(?:\.\/)+/, '') || '.', type, mode: (mode & 0o7777).toString(8), link, content });
-    pos = dataAt + e.dataSize + padding(fmt.dataAlign, e.dataSize);
+    pos = e.next;
   }
   return { kind: 'cpio', members };
 }
@@ -204,8 +214,7 @@ export const cpio: Handler = {
     for (;;) {
       const e = await readEntry(src, fmt, pos);
       if (e.name.toString('latin1') === TRAILER) break;
-      const namePad = fmt.namePad(e.nameSize);
-      const oldHead = await readExact(src, pos, fmt.headerSize + e.nameSize + namePad, 'cpio name padding');
+      const oldHead = await readExact(src, pos, e.dataAt - pos, 'cpio name padding');
       const outNameSize = e.name.length + 1;
       const newHead = Buffer.concat([
         fmt.write(e.fields, mtime, outNameSize, e.dataSize),
@@ -217,10 +226,9 @@ export const cpio: Handler = {
       if (pos + e.dataSize > src.size) throw new FormatError(`truncated cpio entry data (${e.dataSize} bytes declared)`, pos);
       plan.copy(pos, e.dataSize);
       pos += e.dataSize;
-      const dataPad = padding(fmt.dataAlign, e.dataSize);
-      if (dataPad) {
-        plan.replace(pos, await readExact(src, pos, dataPad, 'cpio data padding'), Buffer.alloc(dataPad));
-        pos += dataPad;
+      if (e.dataPad) {
+        plan.replace(pos, await readExact(src, pos, e.dataPad, 'cpio data padding'), Buffer.alloc(e.dataPad));
+        pos += e.dataPad;
       }
     }
     // A fresh trailer, as Archive::Cpio writes it; what followed the old one is dropped.

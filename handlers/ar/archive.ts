@@ -86,8 +86,15 @@ export function dpkgHeader(name: string, mtime: number, size: number): Buffer {
 const isSymbolTable = (id: string) => id.startsWith('/ ') || id.startsWith('/SYM64/ ');
 export const isSpecialMember = (id: string) => id.startsWith('/ ') || id.startsWith('// ') || id.startsWith('/SYM64/ ') || id.startsWith('__.SYMDEF');
 
-/** A member's file name for messages: GNU `name/`, or `/N` into the long-name table `names`. */
-export function memberName(m: ArMember, names: string | undefined): string {
+/** The members' file names (GNU `name/`, or `/N` into the `//` long-name table), by member. */
+export function memberNames(src: Source, members: readonly ArMember[]): (m: ArMember) => string {
+  const table = members.find((x) => x.id.startsWith('// '));
+  const names = table && readExactSync(src, table.pos + AR_HEADER, table.size, 'ar long-name table').toString('latin1');
+  return (m) => memberName(m, names);
+}
+
+/** A member's file name: GNU `name/`, or `/N` into the long-name table `names`. */
+function memberName(m: ArMember, names: string | undefined): string {
   const long = /^\/(\d+)/.exec(m.id);
   if (long && names !== undefined) {
     const end = names.indexOf('/\n', Number(long[1]));
@@ -101,12 +108,11 @@ const ELF_ONLY: MemberOptions = { allow: ['elf'] };
 /** Hand each ordinary member to the dispatcher, for elf only (ELF objects: Perl's ar leaves
  *  every member's content alone); returns the scratch file holding the new bodies. */
 async function normalizeMembers(src: Source, members: ArMember[], ctx: HandlerContext): Promise<ScratchFile> {
-  const table = members.find((x) => x.id.startsWith('// '));
-  const names = table && readExactSync(src, table.pos + AR_HEADER, table.size, 'ar long-name table').toString('latin1');
+  const nameOf = memberNames(src, members);
   const scratch = new ScratchFile();
   for (const m of members) {
     if (isSpecialMember(m.id)) continue;
-    m.body = await normalizeMemberInto(scratch, ctx, memberName(m, names), src, m.pos + AR_HEADER, m.size, ELF_ONLY);
+    m.body = await normalizeMemberInto(scratch, ctx, nameOf(m), src, m.pos + AR_HEADER, m.size, ELF_ONLY);
   }
   return scratch;
 }

@@ -5,14 +5,13 @@
  */
 import type { ListedMember, Listing } from '../../src/kit/handler.js';
 import { readExactSync, type Source } from '../../src/kit/io.js';
-import { AR_HEADER, isSpecialMember, memberName, readArMembers } from './archive.js';
+import { AR_HEADER, isSpecialMember, memberNames, readArMembers } from './archive.js';
 
 export async function listAr(src: Source): Promise<Listing> {
   const all = readArMembers(src, 'perl');
-  const table = all.find((m) => m.id.startsWith('// '));
-  const names = table && readExactSync(src, table.pos + AR_HEADER, table.size, 'ar long-name table').toString('latin1');
+  const nameOf = memberNames(src, all);
   const members = all
     .filter((m) => !isSpecialMember(m.id))
-    .map((m): ListedMember => ({ path: memberName(m, names), type: 'file', mode: '', content: async () => readExactSync(src, m.pos + AR_HEADER, m.size, 'ar member') }));
+    .map((m): ListedMember => ({ path: nameOf(m), type: 'file', mode: '', content: async () => readExactSync(src, m.pos + AR_HEADER, m.size, 'ar member') }));
   return { kind: 'ar', members };
 }

@@ -21,7 +21,7 @@ import { readAll, type Sink, type Source } from '../../src/kit/io.js';
 import { crypto } from '../../src/kit/builtins.js';
 import { scrubInPlace, scrubs } from '../../src/kit/build-paths-and-hostnames.js';
 import { canonicalizeStringTables } from '../elf/dwarf.js';
-import { DIR_DEBUG, DIR_EXPORT, DIR_RESOURCE, isPe, peChecksum, readPe, type PeImage } from './image.js';
+import { DIR_DEBUG, DIR_EXPORT, DIR_RESOURCE, isPe, peChecksum, readPe, type PeImage, type Section } from './image.js';
 
 const DEBUG_ENTRY = 28;
 const CODEVIEW = 2;
@@ -79,12 +79,12 @@ function codeViewGuids(data: Buffer, image: PeImage): number[] {
 
 /** DWARF from mingw's -g: the string tables in content order, as for ELF (elf/dwarf.ts), so the
  *  linker's hash order of the (rewritten) paths does not show. Worked on copies, written back
- *  only when every reference could be followed. */
-function sortDwarfStrings(data: Buffer, image: PeImage, ctx: HandlerContext): void {
+ *  only when every reference could be followed; otherwise returns why not. */
+function sortDwarfStrings(data: Buffer, image: PeImage): string | undefined {
   const debug = new Map(image.sections.filter((s) => s.name.startsWith('.debug_')).map((s) => [s.name, s]));
-  if (!debug.has('.debug_str') && !debug.has('.debug_line_str')) return;
+  if (!debug.has('.debug_str') && !debug.has('.debug_line_str')) return undefined;
   const copies = new Map<string, Buffer>();
-  const extent = (s: (typeof image.sections)[number]) => [s.rawOffset, s.rawOffset + Math.min(s.rawSize, s.virtualSize || s.rawSize)];
+  const extent = (s: Section) => [s.rawOffset, s.rawOffset + Math.min(s.rawSize, s.virtualSize || s.rawSize)];
   const get = (name: string) => {
     const s = debug.get(name);
     if (!s) return undefined;
@@ -95,11 +95,9 @@ function sortDwarfStrings(data: Buffer, image: PeImage, ctx: HandlerContext): vo
     return copies.get(name);
   };
   const result = canonicalizeStringTables({ le: true, get });
-  if ('unsupported' in result) {
-    ctx.warn(`${ctx.name}: DWARF string tables left in their order (${result.unsupported})`);
-    return;
-  }
+  if ('unsupported' in result) return `DWARF string tables left in their order (${result.unsupported})`;
   for (const [name, copy] of copies) copy.copy(data, extent(debug.get(name)!)[0]);
+  return undefined;
 }
 
 function stampValue(old: number, ctx: HandlerContext): number {
@@ -108,8 +106,9 @@ function stampValue(old: number, ctx: HandlerContext): number {
   return T === undefined ? 0 : T >>> 0;
 }
 
-/** One pass over a copy of `original`; a string when it must stay as it is (and why). */
-function transform(original: Buffer, ctx: HandlerContext): Buffer | string {
+/** One pass over a copy of `original`, with what it could not do (`notes`); a string when the
+ *  file must stay as it is (and why). */
+function transform(original: Buffer, ctx: HandlerContext, notes: string[] = []): Buffer | string {
   const data = Buffer.from(original);
   const image = readPe(data);
   for (const at of stampOffsets(data, image)) data.writeUInt32LE(stampValue(data.readUInt32LE(at), ctx), at);
@@ -118,7 +117,8 @@ function transform(original: Buffer, ctx: HandlerContext): Buffer | string {
     scrubInPlace(data, ctx.options, tooLong);
     if (tooLong.size) return `the replacement for ${[...tooLong].join(', ')} is longer than what it replaces`;
   }
-  sortDwarfStrings(data, image, ctx);
+  const unsorted = sortDwarfStrings(data, image);
+  if (unsorted) notes.push(unsorted);
   const hadChecksum = data.readUInt32LE(image.checkSum) !== 0;
   data.writeUInt32LE(0, image.checkSum);
   const guids = codeViewGuids(data, image);
@@ -136,7 +136,8 @@ function transform(original: Buffer, ctx: HandlerContext): Buffer | string {
 
 async function normalize(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean> {
   const original = await readAll(src);
-  const once = transform(original, ctx);
+  const notes: string[] = [];
+  const once = transform(original, ctx, notes);
   // Headers, tables and records that overlap (a damaged image) could make each pass change
   // what the last one wrote: only a fixed point is written.
   const twice = typeof once === 'string' ? once : transform(once, ctx);
@@ -145,6 +146,7 @@ async function normalize(src: Source, sink: Sink, ctx: HandlerContext): Promise<
     ctx.keep(`${ctx.name}: ${why}; file left unchanged`);
     return false;
   }
+  for (const note of notes) ctx.warn(`${ctx.name}: ${note}`);
   const out = once as Buffer;
   if (out.equals(original)) return false;
   await sink.write(out);

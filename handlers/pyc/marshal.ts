@@ -14,6 +14,7 @@
  * SMALL_TUPLE below 256 items; singletons are never shared. Everything else keeps its bytes.
  */
 import { FormatError } from '../../src/kit/errors.js';
+import { ByteWriter } from '../../src/kit/binary.js';
 
 export const FLAG_REF = 0x80;
 
@@ -192,54 +193,15 @@ export function readMarshal(data: Buffer, start: number, code: CodeLayout): Mars
   return new Reader(data, start, code).graph();
 }
 
-/** A byte buffer that grows as it is written. */
-class Output {
-  buf: Buffer;
-  length = 0;
-
-  constructor(size: number) {
-    this.buf = Buffer.alloc(Math.max(size, 64));
-  }
-
-  private room(n: number): void {
-    if (this.length + n <= this.buf.length) return;
-    const grown = Buffer.alloc(Math.max(this.buf.length * 2, this.length + n));
-    this.buf.copy(grown, 0, 0, this.length);
-    this.buf = grown;
-  }
-
-  byte(b: number): void {
-    this.room(1);
-    this.buf[this.length++] = b;
-  }
-
-  u32(v: number): void {
-    this.room(4);
-    this.buf.writeUInt32LE(v >>> 0, this.length);
-    this.length += 4;
-  }
-
-  bytes(b: Buffer): void {
-    this.room(b.length);
-    b.copy(this.buf, this.length);
-    this.length += b.length;
-  }
-
-  result(): Buffer {
-    return this.buf.subarray(0, this.length);
-  }
-}
-
 class Writer {
-  readonly out: Output;
+  private readonly out = new ByteWriter();
   /** Where each value was written, -1 while not yet (or while being) written. */
   private readonly offset: Int32Array;
   private readonly referenced: Uint8Array;
   /** Each TYPE_REF written: where its index goes, and the value it points to. */
   private readonly refs: [number, number][] = [];
 
-  constructor(private readonly graph: MarshalGraph, private readonly code: CodeLayout, header: Buffer, sizeHint: number) {
-    this.out = new Output(sizeHint);
+  constructor(private readonly graph: MarshalGraph, private readonly code: CodeLayout, header: Buffer) {
     this.out.bytes(header);
     this.offset = new Int32Array(graph.values.length).fill(-1);
     this.referenced = new Uint8Array(graph.values.length);
@@ -247,15 +209,16 @@ class Writer {
 
   write(): Buffer {
     this.object(this.graph.root);
-    this.flagAndNumber();
-    return this.out.result();
+    const bytes = Buffer.concat(this.out.take());
+    this.flagAndNumber(bytes);
+    return bytes;
   }
 
   private object(id: number): void {
     const value = this.graph.values[id];
-    if (SINGLETONS.has(value.type)) return this.out.byte(value.type);
+    if (SINGLETONS.has(value.type)) return void this.out.u8(value.type);
     if (this.offset[id] >= 0) return this.reference(id);
-    const at = this.out.length;
+    const at = this.out.total;
     this.body(value);
     // Recorded once the value is complete: only later copies refer to it.
     this.offset[id] = at;
@@ -263,8 +226,8 @@ class Writer {
 
   private reference(id: number): void {
     this.referenced[id] = 1;
-    this.out.byte(T.REF);
-    this.refs.push([this.out.length, id]);
+    this.out.u8(T.REF);
+    this.refs.push([this.out.total, id]);
     this.out.u32(0);
   }
 
@@ -272,11 +235,11 @@ class Writer {
     const { type, payload, items } = value;
     if (type === T.CODE) return this.codeObject(payload, items);
     if (type === T.SMALL_TUPLE && items.length >= 256) {
-      this.out.byte(T.TUPLE);
+      this.out.u8(T.TUPLE);
       this.out.u32(items.length);
     } else {
-      this.out.byte(type);
-      if (type === T.SMALL_TUPLE || type === T.SHORT_ASCII || type === T.SHORT_ASCII_INTERNED) this.out.byte(type === T.SMALL_TUPLE ? items.length : payload.length);
+      this.out.u8(type);
+      if (type === T.SMALL_TUPLE || type === T.SHORT_ASCII || type === T.SHORT_ASCII_INTERNED) this.out.u8(type === T.SMALL_TUPLE ? items.length : payload.length);
       else if (SEQUENCES.has(type)) this.out.u32(items.length);
       else if (LONG_STRINGS.has(type)) this.out.u32(payload.length);
     }
@@ -286,7 +249,7 @@ class Writer {
 
   private codeObject(payload: Buffer, items: readonly number[]): void {
     const { ints, before } = this.code;
-    this.out.byte(T.CODE);
+    this.out.u8(T.CODE);
     this.out.bytes(payload.subarray(0, 4 * ints));
     for (const item of items.slice(0, before)) this.object(item);
     this.out.bytes(payload.subarray(4 * ints));
@@ -294,7 +257,7 @@ class Writer {
   }
 
   /** FLAG_REF on every value referenced, numbered in stream order; the references filled in. */
-  private flagAndNumber(): void {
+  private flagAndNumber(bytes: Buffer): void {
     const flagged: number[] = [];
     this.referenced.forEach((r, id) => {
       if (r) flagged.push(id);
@@ -303,13 +266,13 @@ class Writer {
     const number = new Map<number, number>();
     for (const id of flagged) {
       number.set(id, number.size);
-      this.out.buf[this.offset[id]] |= FLAG_REF;
+      bytes[this.offset[id]] |= FLAG_REF;
     }
-    for (const [at, id] of this.refs) this.out.buf.writeUInt32LE(number.get(id)!, at);
+    for (const [at, id] of this.refs) bytes.writeUInt32LE(number.get(id)!, at);
   }
 }
 
 /** `header`, then the graph written canonically (see the module comment). */
-export function writeMarshal(graph: MarshalGraph, code: CodeLayout, header: Buffer, sizeHint: number): Buffer {
-  return new Writer(graph, code, header, sizeHint).write();
+export function writeMarshal(graph: MarshalGraph, code: CodeLayout, header: Buffer): Buffer {
+  return new Writer(graph, code, header).write();
 }

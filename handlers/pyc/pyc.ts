@@ -46,7 +46,7 @@ function layoutOf(version: string): CodeLayout {
 }
 
 /** The release a .pyc's first bytes name, or undefined (not a Python 3 .pyc). */
-export function pycFormat(head: Buffer): PycFormat | undefined {
+function pycFormat(head: Buffer): PycFormat | undefined {
   if (head.length < 4 || head[2] !== 0x0d || head[3] !== 0x0a) return undefined;
   const magic = head.readUInt16LE(0);
   const version = RELEASES.find(([lo, hi]) => magic >= lo && magic <= hi)?.[2];
@@ -58,19 +58,20 @@ export function pycFormat(head: Buffer): PycFormat | undefined {
 /** Where the source mtime sits in the header. */
 const mtimeOffset = (format: PycFormat) => (minor(format.version) < 7 ? 4 : 8);
 
-/** PEP 552: a 3.7+ file whose flags word is not 0 is validated by the source's hash. */
-const hashBased = (data: Buffer, format: PycFormat) => format.headerSize === 16 && data.readUInt32LE(4) !== 0;
+/** PEP 552: a 3.7+ file whose flags word is not 0 is validated by the source's hash (a file too
+ *  short to say is rewritePyc's error). */
+const hashBased = (data: Buffer, format: PycFormat) => format.headerSize === 16 && data.length >= 16 && data.readUInt32LE(4) !== 0;
 
 /** The marshal stream rewritten canonically, header kept; `dropped` counts the bytes after it. */
-export function rewritePyc(data: Buffer, format: PycFormat): { bytes: Buffer; dropped: number } {
+function rewritePyc(data: Buffer, format: PycFormat): { bytes: Buffer; dropped: number } {
   if (data.length < format.headerSize) throw new FormatError(`shorter than a CPython ${format.version} header`, 0);
   const graph = readMarshal(data, format.headerSize, format.code);
-  const bytes = writeMarshal(graph, format.code, data.subarray(0, format.headerSize), data.length);
+  const bytes = writeMarshal(graph, format.code, data.subarray(0, format.headerSize));
   return { bytes, dropped: data.length - graph.end };
 }
 
 /** `--pyc-zero-mtime`: the header's source mtime set to 0 (in place); was it not 0? */
-export function zeroSourceMtime(bytes: Buffer, format: PycFormat): boolean {
+function zeroSourceMtime(bytes: Buffer, format: PycFormat): boolean {
   const at = mtimeOffset(format);
   if (bytes.readUInt32LE(at) === 0) return false;
   bytes.writeUInt32LE(0, at);
@@ -79,7 +80,7 @@ export function zeroSourceMtime(bytes: Buffer, format: PycFormat): boolean {
 
 /** The source add-determinism gives an mtime of 0 with the header's: the name up to its first
  *  dot, plus `.py`, in the same directory (`m.cpython-311.pyc` → `m.py`). */
-export function sourceBeside(pycName: string): string {
+function sourceBeside(pycName: string): string {
   const base = pycName.slice(pycName.lastIndexOf('/') + 1);
   return `${base.split('.')[0]}.py`;
 }
@@ -87,7 +88,6 @@ export function sourceBeside(pycName: string): string {
 async function normalize(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean> {
   const data = await readAll(src);
   const format = pycFormat(data)!;
-  if (data.length < format.headerSize) throw new FormatError(`shorter than a CPython ${format.version} header`, 0);
   if (hashBased(data, format)) {
     ctx.keep(`${ctx.name}: a hash-based .pyc (PEP 552); left unchanged, as add-determinism leaves it`);
     return false;

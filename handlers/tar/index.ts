@@ -10,7 +10,7 @@ import { FormatError } from '../../src/kit/errors.js';
 import { BLOCK, cstring, isZeroBlock, padding, parseHeader, parsePax, paxNumber, type PaxRecord } from './header.js';
 
 /** pax records that only carry the moment or the machine, or that the header now holds. */
-export const DROPPED_PAX = new Set([
+const DROPPED_PAX = new Set([
   'atime', 'ctime', 'mtime', 'uid', 'gid', 'uname', 'gname', 'size', 'path', 'linkpath', 'charset', 'hdrcharset',
   'SCHILY.dev', 'SCHILY.ino', 'SCHILY.nlink', 'LIBARCHIVE.creationtime',
 ]);

@@ -6,7 +6,7 @@
 import type { HandlerContext, ListedMember, Listing } from '../../src/kit/handler.js';
 import type { Source } from '../../src/kit/io.js';
 import { FA_UNIX, readZip } from './records.js';
-import { isDirectoryEntry, memberIO, readMembers } from './members.js';
+import { memberIO, readMemberList } from './members.js';
 
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;
@@ -15,10 +15,10 @@ export async function listZip(src: Source, ctx: HandlerContext): Promise<Listing
   const zip = readZip(src);
   const io = memberIO(src, zip, ctx);
   const members: ListedMember[] = [];
-  for (const m of readMembers(src, zip)) {
+  for (const m of readMemberList(src, zip)) {
     const mode = m.entry.fileAttributeFormat === FA_UNIX ? m.entry.externalAttrs >>> 16 : 0;
     const content = () => io.contents(m);
-    if (m.kind === 'dir' || isDirectoryEntry(m.name, m.entry)) {
+    if (m.kind === 'dir') {
       members.push({ path: m.name.replace(/\/+$/, ''), type: 'dir', mode: '', content });
     } else if ((mode & S_IFMT) === S_IFLNK) {
       members.push({ path: m.name, type: 'symlink', mode: '', link: (await content()).toString('utf8'), content });

@@ -21,11 +21,6 @@ export interface ZipMember {
   readonly entry: CentralEntry;
   /** The name as Archive::Zip holds it (decoded when UTF-8 flagged). */
   name: string;
-  /** A string whose JavaScript order is Perl's `cmp` order of `name` (see perlSortKey). */
-  readonly sortKey: string;
-  /** Perl's `cmp` of this member's name with `other`'s, without making strings where the
-   *  names' bytes give the order (plain ASCII names). */
-  compareName(other: ZipMember): number;
   /** 'file': data copied as is; 'dir': a directory member (fields from its local header);
    *  'string': content replaced by a flavor (fields from its local header, recompressed). */
   kind: 'file' | 'dir' | 'string';
@@ -138,14 +133,10 @@ class MemberView implements ZipMember {
     this.t.keys = undefined;
     if (!isAscii(v)) this.t.byteOrder = false;
   }
+  /** A string whose JavaScript order is Perl's `cmp` order of the name (see perlSortKey). */
   get sortKey() {
     const name = this.name;
     return this.t.utf8Keys ? Buffer.from(name, 'utf8').toString('latin1') : name;
-  }
-  compareName(other: ZipMember): number {
-    if (other instanceof MemberView && other.t === this.t) return this.t.compare(this.i, other.i);
-    const [a, b] = [this.sortKey, other.sortKey];
-    return a < b ? -1 : a > b ? 1 : 0;
   }
   get kind() { return KINDS[this.t.kind[this.i]]; }
   set kind(v: ZipMember['kind']) { this.t.kind[this.i] = KINDS.indexOf(v); }
@@ -224,10 +215,6 @@ export function readMemberList(src: Source, zip: ZipArchive): MemberList {
   return list;
 }
 
-/** Every member, in central-directory order, as an array (listing, where memory is not tight). */
-export function readMembers(src: Source, zip: ZipArchive): ZipMember[] {
-  return [...readMemberList(src, zip)];
-}
 
 /** The local header of a member, read without keeping it (the writer's pass: memory stays
  *  flat in the number of members). A kept one is returned as it is. */

@@ -27,8 +27,6 @@ export interface ZipFlavor {
   member?(m: ZipMember, time: number, io: MemberIO, ctx: HandlerContext): number | Promise<number>;
 }
 
-/** Perl's `cmp` on member names. */
-export const compareNames = (a: ZipMember, b: ZipMember): number => a.compareName(b);
 
 const S_IFMT = 0o170000;
 const S_IFLNK = 0o120000;

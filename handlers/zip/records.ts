@@ -321,7 +321,9 @@ export class CentralDirectory {
   nameString(i: number): string {
     const at = this.pos[i] + 46;
     const end = at + this.u16(i, 28);
-    return this.u16(i, 8) & FLAG_UTF8 ? new TextDecoder('utf-8').decode(this.cd.subarray(at, end)) : this.cd.toString('latin1', at, end);
+    // No subarray for the usual (not UTF-8 flagged) name: a million of them are read.
+    const flag = this.u16(i, 8);
+    return flag & FLAG_UTF8 ? perlName(this.cd.subarray(at, end), flag) : this.cd.toString('latin1', at, end);
   }
   /** Is every entry's name plain ASCII? */
   asciiNames(): boolean {

@@ -28,7 +28,7 @@
 import { extensionMatcher, type Handler, type HandlerContext } from '../../src/kit/handler.js';
 import { CompareSink, type Sink, type Source } from '../../src/kit/io.js';
 import { FormatError } from '../../src/kit/errors.js';
-import { FLAG_ENCRYPTED, readZip, zipKind } from './records.js';
+import { FLAG_ENCRYPTED, readZip, zipKind, type ZipArchive } from './records.js';
 import { dataLength, hasApkSigningBlock, localDisagreement, memberIO, peekLocal, readMemberList, type MemberList } from './members.js';
 import { applyPolicy, extraFieldNormalizer, orderMembers, type ZipFlavor } from './policy.js';
 import { Unwritable, writeArchive } from './writer.js';
@@ -36,13 +36,12 @@ import { updateWheelRecord } from './wheel.js';
 import { listZip } from './listing.js';
 
 export type { ZipFlavor } from './policy.js';
-export { compareNames } from './policy.js';
 export type { MemberIO, ZipMember } from './members.js';
 
 export type ZipOutcome = 'written' | 'skipped';
 
 /** The members in file order (by local header offset). */
-function byOffset(members: MemberList, zip: { directory: { offset: ArrayLike<number> } }): MemberList {
+function byOffset(members: MemberList, zip: ZipArchive): MemberList {
   const offsets = zip.directory.offset;
   return members.withOrder(Uint32Array.from(members.order).sort((a, b) => offsets[a] - offsets[b]));
 }

@@ -93,9 +93,9 @@ export async function runFiles(paths: readonly FileJob[], options: RunOptions, j
             const start = next;
             next = (paths[order[next]].size ?? 0) >= LARGE ? next + 1 : Math.min(next + CHUNK, order.length);
             const indexes = Array.from(order.subarray(start, next));
-            w.postMessage({ start, paths: indexes.map((i) => paths[i]), indexes });
+            w.postMessage({ paths: indexes.map((i) => paths[i]), indexes });
           };
-          w.on('message', (msg: { start: number; reports: FileReport[]; indexes: number[] }) => {
+          w.on('message', (msg: { reports: FileReport[]; indexes: number[] }) => {
             msg.reports.forEach((r, k) => {
               reports[msg.indexes[k]] = r;
               onReport?.(msg.indexes[k], r);

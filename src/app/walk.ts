@@ -105,6 +105,27 @@ function walk(dir: FsPath, exclude: Excluder, root: string, files: Found[], prob
   }
 }
 
+/** An entry of a tree that is not a directory, by its path relative to the tree. */
+export interface TreeEntry {
+  readonly rel: string;
+  readonly kind: 'file' | 'symlink' | 'other';
+}
+
+/** Everything below `dir` but directories (which are walked), symlinks not followed, in byte
+ *  order of the relative paths: what --identity, diff and the runner's manifests see of a tree. */
+export function treeEntries(dir: string): TreeEntry[] {
+  const out: TreeEntry[] = [];
+  const visit = (rel: string) => {
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) visit(r);
+      else out.push({ rel: r, kind: e.isFile() ? 'file' : e.isSymbolicLink() ? 'symlink' : 'other' });
+    }
+  };
+  if (fs.existsSync(dir)) visit('');
+  return out.sort((a, b) => Buffer.compare(Buffer.from(a.rel), Buffer.from(b.rel)));
+}
+
 /** Every regular file below `dir`, in byte order of paths, not following symlinks. */
 export function listFiles(dir: string, exclude: Excluder = () => false): string[] {
   const files: Found[] = [];

@@ -5,9 +5,9 @@ import { fromWorkerJob, fromWorkerOptions, normalizeAll, type WorkerOptions } fr
 import { syncRenames } from './writer.js';
 
 const options = fromWorkerOptions(workerData as WorkerOptions);
-parentPort!.on('message', async (msg: { start: number; paths: FileJob[]; indexes: number[] }) => {
+parentPort!.on('message', async (msg: { paths: FileJob[]; indexes: number[] }) => {
   const reports: FileReport[] = new Array(msg.paths.length);
   await normalizeAll(msg.paths.map(fromWorkerJob), options, (i, r) => (reports[i] = r));
   syncRenames();
-  parentPort!.postMessage({ start: msg.start, reports, indexes: msg.indexes });
+  parentPort!.postMessage({ reports, indexes: msg.indexes });
 });

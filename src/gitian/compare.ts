@@ -10,6 +10,7 @@ import { describeDifference } from '../app/compare/diff.js';
 import { diffFiles } from '../app/compare/command.js';
 import { defaultEnabled } from '../app/registry.js';
 import type { RunOptions } from '../app/pipeline.js';
+import { treeEntries } from '../app/walk.js';
 
 export interface FileDifference {
   file: string;
@@ -22,19 +23,12 @@ export interface TreeComparison {
   differing: FileDifference[];
 }
 
-/** Files under `dir` (symlinks and all, as Gitian's manifest lists them), relative, in C order
- *  of the whole path (src/walk.ts listFiles keeps regular files only, per directory). */
+/** Files under `dir` (symlinks and all, as Gitian's manifest lists them), relative, in the
+ *  order of JavaScript's string comparison of the whole path. */
 export function listFiles(dir: string): string[] {
-  const out: string[] = [];
-  const walk = (rel: string) => {
-    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(r);
-      else out.push(r);
-    }
-  };
-  if (fs.existsSync(dir)) walk('');
-  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return treeEntries(dir)
+    .map((e) => e.rel)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** Whether two files hold the same bytes, read in 1 MiB blocks (only differing files are loaded). */
@@ -59,7 +53,7 @@ function sameBytes(a: string, b: string): boolean {
 const OPTIONS: RunOptions = { enabled: defaultEnabled(), clamp: false, verbose: false };
 
 /** Why two versions of a file differ, a line per difference. */
-export async function explain(a: string, b: string, name: string): Promise<string[]> {
+async function explain(a: string, b: string, name: string): Promise<string[]> {
   try {
     const found = await diffFiles(a, b, OPTIONS, name);
     return found.length ? found.map(describeDifference) : ['bytes differ'];

@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { FormatError } from '../../kit/errors.js';
 import type { RunOptions } from '../pipeline.js';
+import { treeEntries } from '../walk.js';
 import { expand, type ArtifactNode } from './artifact.js';
 import { describeDifference, diffNodes, type Difference } from './diff.js';
 import { identityOf, symlinkIdentity, treeIdentity, type TreeEntry } from './identity.js';
@@ -20,22 +21,10 @@ export interface Lines {
 }
 
 /** Identity v1 normalizes with T = 0, whatever -T says, so the time of the check cannot show. */
-export const identityOptions = (options: RunOptions): RunOptions => ({ ...options, timestamp: 0, clamp: false, check: false });
+const identityOptions = (options: RunOptions): RunOptions => ({ ...options, timestamp: 0, clamp: false, check: false });
 
-/** Regular files and symlinks under `dir`, relative, in byte order (directories are walked,
- *  symlinks not followed). */
-function treeEntries(dir: string): { rel: string; symlink: boolean }[] {
-  const out: { rel: string; symlink: boolean }[] = [];
-  const walk = (rel: string) => {
-    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
-      const r = rel ? `${rel}/${e.name}` : e.name;
-      if (e.isDirectory()) walk(r);
-      else if (e.isFile() || e.isSymbolicLink()) out.push({ rel: r, symlink: e.isSymbolicLink() });
-    }
-  };
-  walk('');
-  return out.sort((a, b) => Buffer.compare(Buffer.from(a.rel), Buffer.from(b.rel)));
-}
+/** Regular files and symlinks under `dir`, relative, in byte order. */
+const treeFiles = (dir: string) => treeEntries(dir).filter((e) => e.kind !== 'other').map((e) => ({ rel: e.rel, symlink: e.kind === 'symlink' }));
 
 /** A file read, normalized and expanded; an error names the file. */
 async function load(file: string, options: RunOptions): Promise<ArtifactNode> {
@@ -67,7 +56,7 @@ export async function runIdentity(operands: readonly string[], options: RunOptio
       status = status || 2;
     } else if (fs.statSync(operand).isDirectory()) {
       const entries: TreeEntry[] = [];
-      for (const { rel, symlink } of treeEntries(operand)) {
+      for (const { rel, symlink } of treeFiles(operand)) {
         const full = path.join(operand, rel);
         if (symlink) {
           const id = symlinkIdentity(fs.readlinkSync(full));
@@ -89,7 +78,7 @@ export async function runIdentity(operands: readonly string[], options: RunOptio
 /** The differences between two trees: entries in one only, symlink targets, execute bits, and
  *  each common file's own differences, under its relative path. */
 async function diffTrees(a: string, b: string, options: RunOptions): Promise<Difference[]> {
-  const [x, y] = [treeEntries(a), treeEntries(b)];
+  const [x, y] = [treeFiles(a), treeFiles(b)];
   const inB = new Map(y.map((e) => [e.rel, e]));
   const inA = new Set(x.map((e) => e.rel));
   const out: Difference[] = [];

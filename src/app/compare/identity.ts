@@ -12,7 +12,7 @@
 import * as crypto from 'node:crypto';
 import type { ArtifactNode, MemberNode } from './artifact.js';
 
-export const IDENTITY_VERSION = 'snd-identity/1';
+const IDENTITY_VERSION = 'snd-identity/1';
 
 const sha256 = (data: Buffer | string) => crypto.createHash('sha256').update(data).digest('hex');
 const byPath = (a: { path: string }, b: { path: string }) => Buffer.compare(Buffer.from(a.path, 'utf8'), Buffer.from(b.path, 'utf8'));
