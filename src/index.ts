@@ -16,7 +16,7 @@ import { FormatError } from './kit/errors.js';
 
 export type { Settings } from './app/settings.js';
 export type { FileEntry, Summary } from './app/report.js';
-export type { Handler, HandlerContext, ListedMember, Listing, MemberOptions, MemberResult, MemberHooks } from './kit/handler.js';
+export type { Handler, HandlerContext, ListedField, ListedMember, Listing, MemberOptions, MemberResult, MemberHooks } from './kit/handler.js';
 export { extensionMatcher } from './kit/handler.js';
 export type { Source, Sink } from './kit/io.js';
 export { BufferSink, BufferSource, RangeSource, readAll, readExact } from './kit/io.js';

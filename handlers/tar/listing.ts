@@ -8,7 +8,7 @@
 import type { HandlerContext, ListedMember, Listing } from '../../src/kit/handler.js';
 import { BufferSink, BufferSource, readExactSync, type Source } from '../../src/kit/io.js';
 import { FormatError } from '../../src/kit/errors.js';
-import { compressionOf, decompress } from './compression.js';
+import { compressionOf, decompress } from '../../src/kit/compression.js';
 import { indexTar } from './index.js';
 
 const TYPES: Record<string, ListedMember['type']> = { '0': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo' };

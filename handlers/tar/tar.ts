@@ -32,7 +32,7 @@ import type { Handler, HandlerContext } from '../../src/kit/handler.js';
 import { forEachChunk, readExactSync, type Sink, type Source } from '../../src/kit/io.js';
 import { FormatError } from '../../src/kit/errors.js';
 import { ScratchFile, normalizeMemberInto } from '../../src/kit/scratch-file.js';
-import { compress, compressionOf, decompress, decompressHead } from './compression.js';
+import { compress, compressionOf, decompress, decompressHead } from '../../src/kit/compression.js';
 import { BLOCK, RECORD, formatPax, gnuHeader, looksLikeTar, padding, type PaxRecord } from './header.js';
 import { indexTar, type TarEntry } from './index.js';
 import { listTar } from './listing.js';

@@ -49,6 +49,7 @@ const SPECS: OptionSpec[] = [
   { names: ['hostname'], kind: 'list', key: 'hostname' },
   { names: ['pyc-zero-mtime'], kind: 'flag', key: 'pycZeroMtime' },
   { names: ['junit-zero-time'], kind: 'flag', key: 'junitZeroTime' },
+  { names: ['rpm-strip-signatures'], kind: 'flag', key: 'rpmStripSignatures' },
   { names: ['max-depth'], kind: 'integer', key: 'maxDepth' },
   { names: ['max-member-size'], kind: 'string', key: 'maxMemberSize' },
   { names: ['list-normalizers'], kind: 'flag', key: 'listNormalizers' },
@@ -86,6 +87,9 @@ const EXTENSIONS = `Also: FILENAME may be a directory (walked recursively; symli
   --pyc-zero-mtime   set the source mtime in .pyc headers to 0, and the mtime of the
                      .py beside each (as add-determinism does)
   --junit-zero-time  set the test durations in JUnit XML reports to 0
+  --rpm-strip-signatures
+                     normalize signed rpm packages too, dropping their signatures
+                     (without it they are left unchanged, with a warning)
   --tar-owner NAME:ID, --tar-group NAME:ID
                      owner and group of tar and .deb members (default root:0)
   --max-depth N      refuse archives nested more than N deep (default 32)
@@ -108,6 +112,7 @@ function settingsFrom(v: Record<string, unknown>): Settings {
     tarGroup: v.tarGroup as string | undefined,
     pycZeroMtime: v.pycZeroMtime === true,
     junitZeroTime: v.junitZeroTime === true,
+    rpmStripSignatures: v.rpmStripSignatures === true,
     verbose: v.verbose === true,
     maxDepth: v.maxDepth as number | undefined,
     maxMemberSize: v.maxMemberSize as string | undefined,

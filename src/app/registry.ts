@@ -14,6 +14,7 @@ import { bflt } from '../../handlers/bflt.js';
 import { uimage } from '../../handlers/uimage.js';
 import { png } from '../../handlers/png.js';
 import { pyc } from '../../handlers/pyc/pyc.js';
+import { rpm } from '../../handlers/rpm/rpm.js';
 import { maven } from '../../handlers/documents/maven.js';
 import { pe } from '../../handlers/pe/pe.js';
 import { pdf } from '../../handlers/documents/pdf.js';
@@ -30,7 +31,7 @@ import { xml } from '../../handlers/documents/xml.js';
 
 // deb and tar come first: a .tar.gz is a tar before it is a gzip file. elf (any name, by magic)
 // comes last.
-const BUILT_IN: readonly Handler[] = [deb, tar, ar, cpio, gettext, gzip, jar, jmod, javadoc, bflt, uimage, png, odf, zip, pyzip, pyc, maven, pdf, html, xml, elf, pe];
+const BUILT_IN: readonly Handler[] = [deb, rpm, tar, ar, cpio, gettext, gzip, jar, jmod, javadoc, bflt, uimage, png, odf, zip, pyzip, pyc, maven, pdf, html, xml, elf, pe];
 
 let table: readonly Handler[] = BUILT_IN;
 let thirdParty = 0;

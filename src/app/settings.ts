@@ -29,6 +29,8 @@ export interface Settings {
   tarGroup?: string;
   pycZeroMtime?: boolean;
   junitZeroTime?: boolean;
+  /** Drop the signatures of signed rpms and normalize them (--rpm-strip-signatures). */
+  rpmStripSignatures?: boolean;
   verbose?: boolean;
   /** Containers nested deeper than this are refused (default 32). */
   maxDepth?: number;
@@ -75,6 +77,7 @@ export function resolveSettings(settings: Settings, env: NodeJS.ProcessEnv, argv
     hostnames,
     pycZeroMtime: settings.pycZeroMtime === true,
     junitZeroTime: settings.junitZeroTime === true,
+    rpmStripSignatures: settings.rpmStripSignatures === true,
     maxDepth: settings.maxDepth,
     compressThreads: settings.compressThreads ?? os.availableParallelism(),
     maxMemberBytes: typeof settings.maxMemberSize === 'string' ? parseSize(settings.maxMemberSize, '--max-member-size') : settings.maxMemberSize,

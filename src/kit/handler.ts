@@ -95,11 +95,20 @@ export interface ListedMember {
   content(): Promise<Buffer>;
 }
 
+/** A significant value a container holds beside its members (an rpm header's tags). */
+export interface ListedField {
+  readonly name: string;
+  /** The value as text (a JSON array of an rpm tag's values). */
+  readonly value: string;
+}
+
 export interface Listing {
-  /** 'zip', 'tar', 'ar', 'cpio'; 'stream' for a compressed stream, whose one member ('') is
-   *  what it decompresses to. */
+  /** 'zip', 'tar', 'ar', 'cpio', 'rpm'; 'stream' for a compressed stream, whose one member ('')
+   *  is what it decompresses to. */
   readonly kind: string;
   readonly members: readonly ListedMember[];
+  /** Values that belong to the identity besides the members, in a fixed order. */
+  readonly fields?: readonly ListedField[];
 }
 
 export interface Handler {

@@ -28,6 +28,9 @@ export interface NormalizeOptions {
   readonly hostnames?: readonly Hostname[];
   /** --pyc-zero-mtime: the source mtime of timestamp-based .pyc files becomes 0. */
   readonly pycZeroMtime?: boolean;
+  /** --rpm-strip-signatures: a signed rpm loses its signatures and is normalized (otherwise it
+   *  is left as it is, with a warning). */
+  readonly rpmStripSignatures?: boolean;
   /** --junit-zero-time: JUnit report `time` attributes become 0. */
   readonly junitZeroTime?: boolean;
   /** tar/.deb member owner and group (default root:0 for both). */

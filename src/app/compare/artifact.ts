@@ -5,7 +5,7 @@
  * way, on demand (diff stops where the bytes agree). A compressed stream (gzip) is transparent:
  * its one member is what it decompresses to. Nesting is bounded by --max-depth.
  */
-import type { Handler, ListedMember } from '../../kit/handler.js';
+import type { Handler, ListedField, ListedMember } from '../../kit/handler.js';
 import { BufferSource } from '../../kit/io.js';
 import { LimitError } from '../../kit/handler.js';
 import { FormatError } from '../../kit/errors.js';
@@ -25,6 +25,8 @@ export interface MemberNode {
 export interface Members {
   readonly kind: string;
   readonly members: readonly MemberNode[];
+  /** The container's own significant values (an rpm header's tags). */
+  readonly fields: readonly ListedField[];
 }
 
 /** The name a compressed stream's content is detected under: `x.txt.gz` -> `x.txt`. */
@@ -58,7 +60,7 @@ export class ArtifactNode {
       const node = m.type === 'file' ? await expandMember(inner, await m.content(), this.options, this.depth + 1) : undefined;
       members.push({ path: m.path, type: m.type, mode: m.mode, link: m.link, node });
     }
-    return { kind: listing.kind, members };
+    return { kind: listing.kind, members, fields: listing.fields ?? [] };
   }
 }
 

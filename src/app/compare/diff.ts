@@ -6,13 +6,15 @@
  * (a zip's compressed data is kept as it was). Two artifacts whose normalized bytes are equal
  * have no differences.
  */
-import type { ArtifactNode, MemberNode } from './artifact.js';
+import type { ArtifactNode, MemberNode, Members } from './artifact.js';
 
 export interface Difference {
   /** Where: the artifact's name, then the path through nested containers. */
   readonly path: string;
-  readonly kind: 'only-first' | 'only-second' | 'type' | 'mode' | 'link' | 'order' | 'content' | 'packing';
-  /** The first and second side's value (type, mode, link) or excerpt (content). */
+  readonly kind: 'only-first' | 'only-second' | 'type' | 'mode' | 'link' | 'order' | 'content' | 'packing' | 'field';
+  /** field: the container's value (an rpm header tag) that differs. */
+  readonly field?: string;
+  /** The first and second side's value (type, mode, link, field) or excerpt (content). */
   readonly first?: string;
   readonly second?: string;
   /** content: the first differing byte, and the sizes. */
@@ -26,11 +28,21 @@ export async function diffNodes(a: ArtifactNode, b: ArtifactNode, at: string): P
   if (a.bytes.equals(b.bytes)) return [];
   const [x, y] = await Promise.all([a.members(), b.members()]);
   if (x && y && x.kind === y.kind) {
-    const found = x.kind === 'stream' ? await diffStream(x.members[0], y.members[0], at) : await diffMembers(x.members, y.members, at);
+    const found = x.kind === 'stream' ? await diffStream(x.members[0], y.members[0], at) : [...diffFields(x.fields, y.fields, at), ...(await diffMembers(x.members, y.members, at))];
     // Same members, other bytes: compressed data or headers (a zip's members are copied raw).
     return found.length ? found : [{ ...contentDifference(a.bytes, b.bytes, at), kind: 'packing' }];
   }
   return [contentDifference(a.bytes, b.bytes, at)];
+}
+
+/** Fields by name: one present on one side only shows its value against "(none)". */
+function diffFields(first: Members['fields'], second: Members['fields'], at: string): Difference[] {
+  const other = new Map(second.map((f) => [f.name, f.value]));
+  const out: Difference[] = [];
+  for (const f of first) if (other.get(f.name) !== f.value) out.push({ path: at, kind: 'field', field: f.name, first: f.value, second: other.get(f.name) ?? '(none)' });
+  const mine = new Set(first.map((f) => f.name));
+  for (const f of second) if (!mine.has(f.name)) out.push({ path: at, kind: 'field', field: f.name, first: '(none)', second: f.value });
+  return out;
 }
 
 async function diffStream(m: MemberNode | undefined, n: MemberNode | undefined, at: string): Promise<Difference[]> {
@@ -79,6 +91,9 @@ function contentDifference(a: Buffer, b: Buffer, at: string): Difference {
   return { path: at, kind: 'content', offset, first, second, sizes: [a.length, b.length] };
 }
 
+/** A field's value, cut to a readable length. */
+const short = (value = '') => (value.length > 80 ? `${value.slice(0, 77)}...` : value);
+
 /** One line for a person. */
 export function describeDifference(d: Difference): string {
   switch (d.kind) {
@@ -88,6 +103,7 @@ export function describeDifference(d: Difference): string {
     case 'type': return `${d.path}: type ${d.first} vs ${d.second}`;
     case 'mode': return `${d.path}: mode ${d.first || '(none)'} vs ${d.second || '(none)'}`;
     case 'link': return `${d.path}: link target ${JSON.stringify(d.first ?? '')} vs ${JSON.stringify(d.second ?? '')}`;
+    case 'field': return `${d.path}: ${d.field} ${short(d.first)} vs ${short(d.second)}`;
     case 'packing': return `${d.path}: same members, packed differently (compressed data or headers; first difference at offset ${d.offset})`;
     case 'content': return `${d.path}: content differs at offset ${d.offset} (sizes ${d.sizes![0]} and ${d.sizes![1]}): ${d.first} vs ${d.second}`;
   }

@@ -2,7 +2,8 @@
  * Identity v1 (docs/identity.md): one SHA-256 per artifact over a canonical serialization of its
  * significant content, so artifacts that differ only in what the normalizers remove, or in how
  * they were packed (member order, compression level, extra fields, tar format, owners), share it.
- *  - a container: `snd-identity/1 KIND\n`, then per member in byte order of its path (UTF-8):
+ *  - a container: `snd-identity/1 KIND\n`, then its fields in their order (an rpm's header tags:
+ *    `field \t JSON(name) \t VALUE \n`), then per member in byte order of its path (UTF-8):
  *    TYPE \t MODE \t JSON(path) \t JSON(link or "") \t IDENTITY-of-content (files) or "" \n;
  *  - a compressed stream: the identity of what it decompresses to;
  *  - anything else: the SHA-256 of its normalized bytes.
@@ -21,7 +22,7 @@ export async function identityOf(node: ArtifactNode): Promise<string> {
   const listing = await node.members();
   if (!listing) return sha256(node.bytes);
   if (listing.kind === 'stream') return listing.members[0]?.node ? identityOf(listing.members[0].node) : sha256(node.bytes);
-  const lines: string[] = [];
+  const lines = listing.fields.map((f) => `field\t${JSON.stringify(f.name)}\t${f.value}\n`);
   for (const m of [...listing.members].sort(byPath)) lines.push(await memberLine(m));
   return sha256(`${IDENTITY_VERSION} ${listing.kind}\n${lines.join('')}`);
 }

@@ -1,23 +1,27 @@
 /**
- * Compression for tar archives: gzip, xz, bzip2 and zstd, through the system tools (gzip,
- * xz-utils, bzip2, zstd). Why the tools and not node:zlib or npm packages: docs/dependencies.md.
+ * Compressed streams for containers (tars, .deb members, rpm payloads): gzip, xz, lzma, bzip2 and
+ * zstd, through the system tools (gzip, xz-utils, bzip2, zstd). Why the tools and not node:zlib
+ * or npm packages: docs/dependencies.md.
  *
- * Output settings are fixed, so the same tar always compresses to the same bytes: the levels are
- * dpkg-deb's defaults (gzip 9, xz 6, bzip2 9, zstd 3), gzip writes no name and no time, and xz
- * and zstd run single-threaded (xz's threaded mode splits blocks differently). Data is streamed
- * through the tool's pipes in both directions, so memory stays flat whatever the size.
+ * Output settings are fixed, so the same input always compresses to the same bytes: the default
+ * levels (gzip 6, xz 6, bzip2 9, zstd 3; an rpm payload asks for its header's level), gzip writes
+ * no name and no time, and xz and zstd run in modes whose bytes do not depend on the number of
+ * threads. Data is streamed through the tool's pipes in both directions, so memory stays flat
+ * whatever the size.
  */
-import { childProcess } from '../../src/kit/builtins.js';
-import { FormatError } from '../../src/kit/errors.js';
-import { forEachChunk, type Sink, type Source } from '../../src/kit/io.js';
+import { childProcess } from './builtins.js';
+import { FormatError } from './errors.js';
+import { forEachChunk, type Sink, type Source } from './io.js';
 
-export type Compression = 'gzip' | 'xz' | 'bzip2' | 'zstd';
+export type Compression = 'gzip' | 'xz' | 'lzma' | 'bzip2' | 'zstd';
 
 interface Tool {
   cmd: string;
   decompress: string[];
-  /** The fixed settings, for `threads` threads: the bytes must not depend on how many. */
-  compress: (threads: number) => string[];
+  /** The fixed settings, at `level`, for `threads` threads: the bytes must not depend on how many. */
+  compress: (threads: number, level: number) => string[];
+  /** The level used when none is asked for, and the range the tool accepts. */
+  level: { default: number; min: number; max: number };
   /** Debian package that provides the tool, for the "not installed" message. */
   pkg: string;
 }
@@ -27,14 +31,28 @@ const XZ_BLOCK = '24MiB';
 
 const TOOLS: Record<Compression, Tool> = {
   // gzip and bzip2 have no threaded mode whose bytes are those of the single-threaded tool.
-  gzip: { cmd: 'gzip', decompress: ['-dc'], compress: () => ['-6', '-n', '-c'], pkg: 'gzip' },
+  gzip: { cmd: 'gzip', decompress: ['-dc'], compress: (_t, l) => [`-${l}`, '-n', '-c'], level: { default: 6, min: 1, max: 9 }, pkg: 'gzip' },
   // xz's multi-threaded mode (forced with +1 for one thread) cuts the input into blocks of a
   // fixed size and compresses them independently: the same bytes for any number of threads.
-  xz: { cmd: 'xz', decompress: ['-dc'], compress: (t) => ['-6', `--threads=${t === 1 ? '+1' : t}`, `--block-size=${XZ_BLOCK}`, '--check=crc64', '-c'], pkg: 'xz-utils' },
-  bzip2: { cmd: 'bzip2', decompress: ['-dc'], compress: () => ['-9', '-c'], pkg: 'bzip2' },
+  xz: {
+    cmd: 'xz',
+    decompress: ['-dc'],
+    compress: (t, l) => [`-${l}`, `--threads=${t === 1 ? '+1' : t}`, `--block-size=${XZ_BLOCK}`, '--check=crc64', '-c'],
+    level: { default: 6, min: 0, max: 9 },
+    pkg: 'xz-utils',
+  },
+  // The legacy .lzma format (rpm's lzdio): one stream, no threads.
+  lzma: { cmd: 'xz', decompress: ['--format=lzma', '-dc'], compress: (_t, l) => ['--format=lzma', `-${l}`, '-c'], level: { default: 6, min: 0, max: 9 }, pkg: 'xz-utils' },
+  bzip2: { cmd: 'bzip2', decompress: ['-dc'], compress: (_t, l) => [`-${l}`, '-c'], level: { default: 9, min: 1, max: 9 }, pkg: 'bzip2' },
   // zstd's workers (-T1 and up, not --single-thread) split the input into jobs whose size
   // depends on the level only: the same bytes for any number of workers.
-  zstd: { cmd: 'zstd', decompress: ['-dc', '-q'], compress: (t) => ['-3', `-T${t}`, '-q', '-c'], pkg: 'zstd' },
+  zstd: {
+    cmd: 'zstd',
+    decompress: ['-dc', '-q'],
+    compress: (t, l) => [...(l > 19 ? ['--ultra'] : []), `-${l}`, `-T${t}`, '-q', '-c'],
+    level: { default: 3, min: 1, max: 22 },
+    pkg: 'zstd',
+  },
 };
 
 /** The compression a stream starts with, from its magic bytes. */
@@ -46,9 +64,15 @@ export function compressionOf(head: Buffer): Compression | undefined {
   return undefined;
 }
 
+/** `level` if the tool accepts it, else its default (an rpm header asking for level 0 of gzip). */
+function levelFor(kind: Compression, level: number | undefined): number {
+  const range = TOOLS[kind].level;
+  return level !== undefined && Number.isInteger(level) && level >= range.min && level <= range.max ? level : range.default;
+}
+
 /** The tool's command line, for docs and messages. */
-export function compressCommand(kind: Compression, threads = 1): string {
-  return [TOOLS[kind].cmd, ...TOOLS[kind].compress(threads)].join(' ');
+export function compressCommand(kind: Compression, threads = 1, level?: number): string {
+  return [TOOLS[kind].cmd, ...TOOLS[kind].compress(threads, levelFor(kind, level))].join(' ');
 }
 
 interface Run {
@@ -158,10 +182,10 @@ export async function decompressHead(kind: Compression, src: Source, length: num
   return { data: Buffer.concat(got).subarray(0, length), ok: have >= length || exit.status === 'fulfilled' };
 }
 
-/** Compress what `produce` writes, with the fixed settings, into `out`, on `threads` threads
- *  where the tool can (the bytes are the same however many). */
-export async function compress(kind: Compression, produce: (input: Sink) => Promise<void>, out: Sink, threads = 1): Promise<void> {
-  const p = run(kind, TOOLS[kind].compress(Math.max(1, Math.floor(threads))), `${kind} compression`);
+/** Compress what `produce` writes, with the fixed settings (at `level`, or the tool's default),
+ *  into `out`, on `threads` threads where the tool can (the bytes are the same however many). */
+export async function compress(kind: Compression, produce: (input: Sink) => Promise<void>, out: Sink, threads = 1, level?: number): Promise<void> {
+  const p = run(kind, TOOLS[kind].compress(Math.max(1, Math.floor(threads)), levelFor(kind, level)), `${kind} compression`);
   const input: Sink = {
     write: (bytes) => pipeWrite(p.stdin, bytes),
     copyFrom: (src, offset, length) => forEachChunk(src, offset, length, (chunk) => pipeWrite(p.stdin, chunk)),
