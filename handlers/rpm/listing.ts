@@ -54,7 +54,7 @@ export function identityFields(main: Header): ListedField[] {
 async function plainPayload(src: Source, at: number, main: Header): Promise<Source> {
   const packed = new RangeSource(src, at, src.size - at);
   const head = packed.readSync(0, 8);
-  const declared = payloadCompression(main);
+  const declared = payloadCompression(main, head);
   const kind = head.toString('latin1', 0, 4) === '0707' ? undefined : (compressionOf(head) ?? (declared === 'lzma' ? 'lzma' : undefined));
   if (!kind) return packed;
   const out = new BufferSink();

@@ -53,9 +53,10 @@ export function stringOf(h: Header, tag: number): string | undefined {
   return e ? readStrings(e)[0] : undefined;
 }
 
-/** The payload's compression as rpm reads it: PAYLOADCOMPRESSOR, gzip when absent. */
-export function payloadCompression(main: Header): Compression | 'none' | { unknown: string } {
-  const name = stringOf(main, TAG.PAYLOADCOMPRESSOR) ?? 'gzip';
+/** The payload's compression as rpm reads it: PAYLOADCOMPRESSOR; when absent, gzip read through
+ *  zlib, which passes data that is not gzip through as it is (rpmbuild's w.ufdio writes no tag). */
+export function payloadCompression(main: Header, head: Buffer): Compression | 'none' | { unknown: string } {
+  const name = stringOf(main, TAG.PAYLOADCOMPRESSOR) ?? (head[0] === 0x1f && head[1] === 0x8b ? 'gzip' : 'identity');
   if (name === 'gzip' || name === 'bzip2' || name === 'xz' || name === 'lzma' || name === 'zstd') return name;
   if (name === 'identity') return 'none';
   return { unknown: name };

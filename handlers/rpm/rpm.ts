@@ -311,6 +311,26 @@ function keepSize(sig: Header, size: number): Buffer {
   return bytes;
 }
 
+/** A package whose digests do not match is damaged: normalizing would give it valid ones. */
+async function verifyDigests(pkg: Package, src: Source): Promise<void> {
+  const sha256 = findEntry(pkg.sig, SIG.SHA256);
+  const sha1 = findEntry(pkg.sig, SIG.SHA1);
+  const header = sha256 ? { e: sha256, algorithm: 'sha256' } : sha1 ? { e: sha1, algorithm: 'sha1' } : undefined;
+  if (header && readStrings(header.e)[0] !== crypto().createHash(header.algorithm).update(pkg.mainBytes).digest('hex')) {
+    throw new FormatError(`rpm: the main header does not match its ${header.algorithm.toUpperCase()} digest (the package is damaged)`);
+  }
+  const payloadSize = src.size - pkg.payloadAt;
+  const declared = findEntry(pkg.main, TAG.PAYLOADDIGEST);
+  if (declared) {
+    const actual = await digestOf(src, pkg.payloadAt, payloadSize, digestName(pkg.main, TAG.PAYLOADDIGESTALGO, 8));
+    if (readStrings(declared)[0] !== actual) throw new FormatError('rpm: the payload does not match its PAYLOADDIGEST (the package is damaged or truncated)');
+  }
+  const size = findEntry(pkg.sig, SIG.LONGSIZE) ?? findEntry(pkg.sig, SIG.SIZE);
+  if (size && readInts(size)[0] !== pkg.mainBytes.length + payloadSize) {
+    throw new FormatError(`rpm: header and payload are ${pkg.mainBytes.length + payloadSize} bytes, the signature header says ${readInts(size)[0]} (the package is damaged or truncated)`);
+  }
+}
+
 async function normalizeRpm(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean> {
   const original = readPackage(src);
   const signatures = signaturesOf(original);
@@ -318,8 +338,9 @@ async function normalizeRpm(src: Source, sink: Sink, ctx: HandlerContext): Promi
     ctx.keep(`${ctx.name}: signed package (${signatures.join(', ')}); left unchanged, as normalizing would break the signature (--rpm-strip-signatures drops it)`);
     return false;
   }
+  await verifyDigests(original, src);
   const pkg: Package = { ...original, sig: withoutSignatures(original.sig, SIG_SIGNATURES), main: withoutSignatures(original.main, MAIN_SIGNATURES) };
-  const kind = payloadCompression(pkg.main);
+  const kind = payloadCompression(pkg.main, src.readSync(pkg.payloadAt, 2));
   if (typeof kind === 'object') {
     ctx.keep(`${ctx.name}: payload compressor "${kind.unknown}" is not supported; left unchanged`);
     return false;

@@ -256,6 +256,12 @@ export async function memberContents(src: Source, zip: ZipArchive, m: ZipMember,
   return out;
 }
 
+/** Does an extra field hold a zip64 extended-information record (header id 1)? */
+function hasZip64Field(extra: Buffer): boolean {
+  for (let at = 0; at + 4 <= extra.length; at += 4 + extra.readUInt16LE(at + 2)) if (extra.readUInt16LE(at) === 1) return true;
+  return false;
+}
+
 /**
  * Where a copied member's local header contradicts its central directory record on what the
  * data is (method, encryption, sizes and CRC when the local header carries them), copying the
@@ -278,6 +284,11 @@ export function localDisagreement(m: ZipMember, local: LocalHeader): string | un
   if (local.method !== e.method) return `compression method ${local.method} in its local header, ${e.method} in the central directory`;
   if (local.bitFlag & FLAG_DATA_DESCRIPTOR) return undefined;
   const known = (v: number) => v !== 0xffffffff;
+  // The zip64 sentinel with no zip64 field to resolve it, where the central record has a real
+  // size: the local header is damaged (rewriting it from the central record would hide that, and
+  // a second run would then find the member readable and change it again).
+  const sentinel = (v: number, real: number) => !known(v) && known(real) && !local.zip64 && !hasZip64Field(local.extra);
+  if (sentinel(local.compressedSize, e.compressedSize) || sentinel(local.uncompressedSize, e.uncompressedSize)) return 'its local header gives the zip64 size marker 0xffffffff without a zip64 field';
   if (known(local.compressedSize) && local.compressedSize !== e.compressedSize) return `compressed size ${local.compressedSize} in its local header, ${e.compressedSize} in the central directory`;
   if (known(local.uncompressedSize) && local.uncompressedSize !== e.uncompressedSize) return `size ${local.uncompressedSize} in its local header, ${e.uncompressedSize} in the central directory`;
   if (local.crc32 !== e.crc32) return 'the CRC differs between its local header and the central directory';

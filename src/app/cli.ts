@@ -23,6 +23,7 @@ import { resolveSettings, type Settings } from './settings.js';
 import { runTargets } from './batch.js';
 import { jsonReport, summarize, type Summary } from './report.js';
 import { runDiff, runIdentity } from './compare/command.js';
+import { brpOperands } from './brp.js';
 
 export interface Output {
   out(line: string): void;
@@ -54,6 +55,7 @@ const SPECS: OptionSpec[] = [
   { names: ['max-member-size'], kind: 'string', key: 'maxMemberSize' },
   { names: ['list-normalizers'], kind: 'flag', key: 'listNormalizers' },
   { names: ['quiet'], kind: 'flag', key: 'quiet' },
+  { names: ['brp'], kind: 'flag', key: 'brp' },
 ];
 
 export function usage(cmd: string): string {
@@ -74,6 +76,9 @@ const EXTENSIONS = `Also: FILENAME may be a directory (walked recursively; symli
                      tree): equal for artifacts that differ only in what normalizing removes
                      or in how they were packed (docs/identity.md)
   --quiet            print nothing but errors
+  --brp              run as an rpm build-root policy script: every FILENAME must lie in
+                     $RPM_BUILD_ROOT (the build root when none is given); see
+                     rpm/macros.strip-nondeterminism
   --list-normalizers list every normalizer: on by default here and in dh_strip_nondeterminism?
                      which files it claims (with --json FILE|-: as JSON)
   --exclude GLOB     skip matching files and directories (repeatable; a GLOB without / matches names)
@@ -207,8 +212,9 @@ async function normalizeOperands(parsed: ParsedArgs, env: NodeJS.ProcessEnv, io:
   const out = channels(io, v.check === true, v.quiet === true);
   if (v.check === true && v.json === '-') throw new UsageError(`${cmd}: --check and --json - would both write to standard output`);
   const options = resolveSettings(settingsFrom(v), env, argv0, v.verbose === true ? out.say : undefined);
-  if (parsed.operands.length === 0) throw new UsageError(usage(cmd));
-  if (v.identity === true) return runIdentity(parsed.operands, options, io, cmd);
+  const operands = v.brp === true ? brpOperands(parsed.operands, env) : parsed.operands;
+  if (operands.length === 0) throw new UsageError(usage(cmd));
+  if (v.identity === true) return runIdentity(operands, options, io, cmd);
   const jobs = v.jobs === undefined ? os.availableParallelism() : (v.jobs as number);
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`${cmd}: --jobs wants a whole number of at least 1`);
   if (options.timestamp === undefined && options.verbose) {
@@ -217,7 +223,7 @@ async function normalizeOperands(parsed: ParsedArgs, env: NodeJS.ProcessEnv, io:
   }
   for (const w of timeWarnings(options, cmd, Date.now() / 1000)) out.note(w);
   const started = performance.now();
-  const { targets, isTree } = collectTargets(parsed.operands, makeExcluder((v.exclude as string[] | undefined) ?? []));
+  const { targets, isTree } = collectTargets(operands, makeExcluder((v.exclude as string[] | undefined) ?? []));
   const batch = isTree || options.check === true || v.json !== undefined;
   let progress: Progress | undefined;
   const reports = await runTargets(targets, options, {

@@ -114,6 +114,7 @@ export function accepts(reader: Reader, file: string): boolean {
     }
     case 'pe': return run('x86_64-w64-mingw32-objdump', ['-p', file]).status === 0;
     case 'pdf': return run('qpdf', ['--check', file]).status === 0;
+    case 'rpm': return run('rpm', ['-K', '--nosignature', file]).status === 0 && run('sh', ['-c', 'rpm2cpio "$0" | cpio -it --quiet', file]).status === 0;
     case 'none': return true;
   }
 }
