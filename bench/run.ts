@@ -29,7 +29,10 @@
  *    a jar (the JDK's jar tool, of guava's classes) and a tar.xz (GNU tar, of /usr/share/perl).
  *  - scaling: zips of 1,000 to 1,000,000 entries, tars of 100 MB to 4 GB, jars nested 1 to 1,000
  *    deep: time and peak RSS of each (a table for the README).
- * `npm run bench -- corpus` (or jar5k, big, tar, resources, startup, pyc, diff, scaling) runs one scenario.
+ *  - rpm: packages rpmbuild made with 50 MB and 500 MB payloads (zstd -3; a .gz and a jar among
+ *    50 files of incompressible data): time and peak RSS of normalizing each, `rpm -K` after; the
+ *    peak must not grow with the payload (it is streamed through scratch files).
+ * `npm run bench -- corpus` (or jar5k, big, tar, resources, startup, pyc, diff, scaling, rpm) runs one scenario.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -396,6 +399,44 @@ function pycScenario(work: string): void {
   if (same !== 'True' || ours.failures) process.exitCode = 1;
 }
 
+/** rpmbuild a package whose payload holds `mb` MB in 50 files, a .gz and a jar. */
+function makeRpm(work: string, mb: number): string {
+  const top = path.join(work, `rpm${mb}`);
+  fs.mkdirSync(top, { recursive: true });
+  const spec = path.join(top, 'big.spec');
+  fs.writeFileSync(spec, `Name: snd-big${mb}
+Version: 1
+Release: 1
+Summary: s
+License: MIT
+BuildArch: noarch
+%description
+d
+%install
+mkdir -p %{buildroot}/usr/share/big
+for i in $(seq 1 50); do head -c ${Math.round((mb * 1e6) / 50)} /dev/urandom > %{buildroot}/usr/share/big/part$i; done
+date | gzip -c > %{buildroot}/usr/share/big/x.gz
+mkdir -p j && date > j/a.txt && (cd j && jar cf %{buildroot}/usr/share/big/x.jar a.txt)
+%files
+/usr/share/big
+`);
+  const r = spawnSync('rpmbuild', ['-bb', '--quiet', '--define', `_topdir ${top}`, '--define', '_binary_payload w3.zstdio', '--define', '__brp_compress %{nil}', spec], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`bench rpm: rpmbuild failed: ${r.stderr}`);
+  return path.join(top, 'RPMS', 'noarch', `snd-big${mb}-1-1.noarch.rpm`);
+}
+
+function rpmScenario(work: string): void {
+  console.log('\nrpm packages (rpmbuild, zstd -3 payload; this port only: the Perl tool has no rpm handler)');
+  for (const mb of [50, 500]) {
+    const rpm = makeRpm(work, mb);
+    const m = timeOne(OURS, ['-T', '1423159771', rpm]);
+    const ok = spawnSync('rpm', ['-K', '--nosignature', rpm]).status === 0;
+    console.log(`  ${String(mb).padStart(4)} MB payload: ${m.wall.toFixed(2).padStart(6)} s, peak RSS ${m.maxRssMb.toFixed(0).padStart(4)} MB, rpm -K: ${ok ? 'OK' : 'FAILED'}`);
+    if (!ok || m.failures) process.exitCode = 1;
+    fs.rmSync(path.dirname(path.dirname(path.dirname(rpm))), { recursive: true, force: true });
+  }
+}
+
 /** Two builds of each artifact, at two times (faketime), in `work`. */
 function diffPairs(work: string): [string, string, string][] {
   const sh = (cmd: string) => {
@@ -431,7 +472,7 @@ function diffScenario(work: string): void {
 
 function main(): void {
   const only = process.argv[2];
-  if (only === 'jar5k' || only === 'big' || only === 'tar' || only === 'resources' || only === 'startup' || only === 'pyc' || only === 'diff' || only === 'scaling') {
+  if (only === 'jar5k' || only === 'big' || only === 'tar' || only === 'resources' || only === 'startup' || only === 'pyc' || only === 'diff' || only === 'scaling' || only === 'rpm') {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'snd-bench-'));
     try {
       if (only === 'jar5k') jarScenario(work);
@@ -441,6 +482,7 @@ function main(): void {
       else if (only === 'pyc') pycScenario(work);
       else if (only === 'diff') diffScenario(work);
       else if (only === 'scaling') scalingScenario(work);
+      else if (only === 'rpm') rpmScenario(work);
       else bigScenario(work);
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
@@ -507,6 +549,7 @@ function main(): void {
     if (only !== 'corpus') pycScenario(work);
     if (only !== 'corpus') diffScenario(work);
     if (only !== 'corpus') scalingScenario(work);
+    if (only !== 'corpus') rpmScenario(work);
     if (only !== 'corpus' && process.env.SND_BENCH_BIG === '1') bigScenario(work);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
