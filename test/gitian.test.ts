@@ -4,6 +4,7 @@
  * unzip reading the outputs, gpg verifying signatures, and two builds' result files.
  * Needs root (bubblewrap over a root-owned tree, mmdebstrap), bwrap, mmdebstrap, qemu, gpg, git.
  */
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -37,19 +38,19 @@ function makeRepo(): { url: string; commit: string } {
   return { url: repo, commit: sh('git rev-parse HEAD', repo).trim() };
 }
 
-function descriptor(name: string, url: string, script: string, extra = ''): string {
+function descriptor(name: string, url: string, script: string, extra = '', packages = PACKAGES): string {
   const indented = script
     .trim()
     .split('\n')
     .map((l) => `  ${l}`)
     .join('\n');
-  return `---\nname: "${name}"\ndistro: "debian"\nsuites:\n- "bookworm"\narchitectures:\n- "amd64"\npackages:\n${PACKAGES.map((p) => `- "${p}"`).join('\n')}\nremotes:\n- "url": "${url}"\n  "dir": "src"\nfiles: []\n${extra}script: |\n${indented}\n`;
+  return `---\nname: "${name}"\ndistro: "debian"\nsuites:\n- "bookworm"\narchitectures:\n- "amd64"\npackages:\n${packages.map((p) => `- "${p}"`).join('\n')}\nremotes:\n- "url": "${url}"\n  "dir": "src"\nfiles: []\n${extra}script: |\n${indented}\n`;
 }
 
 /** A fresh Gitian working directory holding one descriptor. */
-function workdir(name: string, url: string, script: string, extra = ''): { dir: string; desc: string } {
+function workdir(name: string, url: string, script: string, extra = '', packages = PACKAGES): { dir: string; desc: string } {
   const dir = tempDir(`snd-gitian-${name}-`);
-  fs.writeFileSync(path.join(dir, `${name}.yml`), descriptor(name, url, script, extra));
+  fs.writeFileSync(path.join(dir, `${name}.yml`), descriptor(name, url, script, extra, packages));
   return { dir, desc: `${name}.yml` };
 }
 
@@ -75,6 +76,65 @@ find pkg -type f | shuf > list
 tar -cf - -T list | gzip > "$OUTDIR/leaky.tar.gz"
 zip -q "$OUTDIR/leaky.zip" -@ < list
 `;
+
+// What a build can read that is random: the devices, python, getrandom(3), getentropy(3) and
+// arc4random(3) from C, the CPUs, a stack address. Into the outputs. What escapes the preloaded
+// library (the kernel's AT_RANDOM, the raw syscall) goes to the log, to be measured.
+const PROBE = `
+cat > probe.c <<'C'
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/auxv.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+static void hex(const char *what, const unsigned char *b, int n) {
+  printf("%s ", what);
+  for (int i = 0; i < n; i++) printf("%02x", b[i]);
+  printf("\\n");
+}
+int main(void) {
+  unsigned char a[16], b[16], raw[16];
+  int local;
+  if (getrandom(a, sizeof a, 0) != sizeof a || getentropy(b, sizeof b) != 0) return 1;
+  hex("getrandom", a, 16);
+  hex("getentropy", b, 16);
+  printf("arc4random %08x\\nstack %p\\n", arc4random(), (void *)&local);
+  syscall(SYS_getrandom, raw, sizeof raw, 0);
+  const unsigned char *at = (const unsigned char *)getauxval(AT_RANDOM);
+  fprintf(stderr, "escapes: raw-syscall %02x%02x%02x%02x AT_RANDOM %02x%02x%02x%02x\\n", raw[0], raw[1], raw[2], raw[3], at[0], at[1], at[2], at[3]);
+  return 0;
+}
+C
+gcc -O2 -o probe probe.c
+{
+  echo "urandom $(od -An -N16 -tx1 /dev/urandom | tr -d ' \\n')"
+  echo "random $(od -An -N16 -tx1 /dev/random | tr -d ' \\n')"
+  if command -v python3 >/dev/null; then python3 -c 'import os; print("python", os.urandom(16).hex())'; fi
+  ./probe
+  echo "nproc $(nproc)"
+} > "$OUTDIR/probe.txt"
+`;
+// A listing in readdir order, and what the other variations change, into the log.
+const ORDER = `
+mkdir d
+for f in one two three four five six seven; do echo $f > d/$f; done
+ls -U d > "$OUTDIR/listing.txt"
+echo "uname=$(uname -r) home=$HOME capture=\${CAPTURE_ENVIRONMENT:-} personality=$(cat /proc/self/personality) nproc=$(nproc)"
+`;
+const PINNED = 'random: deterministic\nsingle_cpu: true\naslr: false\n';
+const PROBE_PACKAGES = [...PACKAGES, 'python3'];
+
+/** The deterministic stream's first bytes, computed here from its definition (docs/gitian.md). */
+function stream(seedText: string, bytes: number): string {
+  const seed = crypto.createHash('sha256').update(seedText).digest();
+  const blocks = Array.from({ length: Math.ceil(bytes / 32) }, (_, i) => {
+    const counter = Buffer.alloc(8);
+    counter.writeBigUInt64BE(BigInt(i));
+    return crypto.createHash('sha256').update(seed).update(counter).digest();
+  });
+  return Buffer.concat(blocks).subarray(0, bytes).toString('hex');
+}
 
 describe.skipIf(skip)('gbuild, gsign, gverify', () => {
   let repo: { url: string; commit: string };
@@ -244,5 +304,68 @@ tar -czf "$OUTDIR/t.tar.gz" t
     expect(t.status).toBe(1);
     expect(t.stderr).toContain('timed out after 60 s');
     expect(Date.now() - started).toBeLessThan(240_000);
+  }, LONG);
+  it('random: deterministic, single_cpu and aslr: false give identical results; without them the results differ', () => {
+    const pinned = workdir('probe', repo.url, PROBE, PINNED, PROBE_PACKAGES);
+    const results = [0, 1].map(() => {
+      const r = tool('gbuild', ['--commit', `src=${repo.commit}`, pinned.desc], pinned.dir);
+      expect(r.status, r.stderr).toBe(0);
+      return { res: fs.readFileSync(path.join(pinned.dir, 'result', 'probe-res.yml'), 'utf8'), probe: fs.readFileSync(path.join(pinned.dir, 'build', 'out', 'probe.txt'), 'utf8'), log: fs.readFileSync(path.join(pinned.dir, 'var', 'build.log'), 'utf8') };
+    });
+    expect(results[0].res).toBe(results[1].res);
+    // The stream as defined: SHA-256(seed || counter), the seed from the name and the commit.
+    const bytes = stream(['gbuild-random', 'probe', repo.commit].join('\0'), 48);
+    const probe = Object.fromEntries(results[0].probe.trim().split('\n').map((l) => l.split(' ')));
+    expect(probe.urandom).toBe(bytes.slice(0, 32));
+    expect(probe.random).toBe(bytes.slice(0, 32));
+    expect(probe.getrandom).toBe(bytes.slice(0, 32));
+    expect(probe.getentropy).toBe(bytes.slice(32, 64));
+    expect(probe.python).toBe(bytes.slice(48, 80)); // CPython reads 24 bytes for its hash seed first
+    expect(probe.nproc).toBe('1');
+    expect(probe.stack).toMatch(/^0x7fff/);
+    // Measured escapes (docs/gitian.md): the raw syscall and the kernel's AT_RANDOM.
+    const escapes = results.map((r) => /escapes: (.*)/.exec(r.log)![1]);
+    expect(escapes[0]).not.toBe(escapes[1]);
+
+    const free = workdir('probefree', repo.url, PROBE);
+    const freeResults = [0, 1].map(() => {
+      const r = tool('gbuild', ['--commit', `src=${repo.commit}`, free.desc], free.dir);
+      expect(r.status, r.stderr).toBe(0);
+      return fs.readFileSync(path.join(free.dir, 'result', 'probefree-res.yml'), 'utf8');
+    });
+    expect(freeResults[0]).not.toBe(freeResults[1]);
+  }, LONG);
+
+  it('the VM backend honours random, single_cpu and aslr: two builds give identical results', () => {
+    const pinned = workdir('probevm', repo.url, PROBE, PINNED, PROBE_PACKAGES);
+    const results = [0, 1].map(() => {
+      const r = tool('gbuild', ['--backend', 'vm', '--commit', `src=${repo.commit}`, pinned.desc], pinned.dir);
+      expect(r.status, r.stderr).toBe(0);
+      return fs.readFileSync(path.join(pinned.dir, 'result', 'probevm-res.yml'), 'utf8');
+    });
+    expect(results[0]).toBe(results[1]);
+    const probe = fs.readFileSync(path.join(pinned.dir, 'build', 'out', 'probe.txt'), 'utf8');
+    expect(probe).toContain(`getrandom ${stream(['gbuild-random', 'probevm', repo.commit].join('\0'), 16)}\n`);
+    expect(probe).toContain('nproc 1\n');
+    // --vary in the VM: another directory hash seed changes the readdir order.
+    const order = workdir('ordervm', repo.url, ORDER);
+    const v = tool('gbuild', ['--backend', 'vm', '--vary', '--commit', `src=${repo.commit}`, order.desc], order.dir);
+    expect(v.status).toBe(1);
+    expect(v.stderr).toContain('file order: another ext4 directory hash seed');
+    expect(v.stderr).toMatch(/outputs differ:\nlisting\.txt: differs\n/);
+    expect(fs.readFileSync(path.join(order.dir, 'var', 'build-vary.log'), 'utf8')).toMatch(/uname=2\.6\.\d+\S* home=\/home\/gvary capture=i_capture_the_environment personality=00060000 nproc=1/);
+  }, LONG);
+
+  it('--vary catches a readdir-order leak, names the file, and lists what it varied', () => {
+    const { dir, desc } = workdir('order', repo.url, ORDER);
+    const r = tool('gbuild', ['--vary', '--commit', `src=${repo.commit}`, desc], dir);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/outputs differ:\nlisting\.txt: differs\n {2}listing\.txt: content differs at offset 0/);
+    for (const line of ['file order: readdir reversed over the build directory (disorderfs)', 'ASLR: on -> off (setarch)', 'kernel release (uname -r): the host\'s -> 2.6.x', 'home: /home/build -> /home/gvary', 'environment: + CAPTURE_ENVIRONMENT=i_capture_the_environment', 'CPUs: all -> 1']) {
+      expect(r.stderr).toContain(line);
+    }
+    const varied = fs.readFileSync(path.join(dir, 'var', 'build-vary.log'), 'utf8');
+    expect(varied).toMatch(/uname=2\.6\.\d+\S* home=\/home\/gvary capture=i_capture_the_environment personality=00060000 nproc=1/);
+    expect(fs.readFileSync(path.join(dir, 'var', 'build.log'), 'utf8')).toMatch(/home=\/home\/build capture= personality=00000000/);
   }, LONG);
 });

@@ -1,7 +1,8 @@
 /**
  * Gitian build descriptors (`*.yml`): the fields Gitian's gbuild reads, validated with zod so a
- * bad descriptor is rejected with the field named. Extensions of ours: `faketime` (run the script
- * under libfaketime) and `distro: debian` as the default.
+ * bad descriptor is rejected with the field named. Extensions of ours (docs/gitian.md): `faketime`
+ * (run the script under libfaketime), `random: deterministic` with `random_seed` (predictable
+ * /dev/urandom and getrandom), `single_cpu`, `aslr`, and `distro: debian` as the default.
  */
 import * as fs from 'node:fs';
 import { parse as parseYaml } from 'yaml';
@@ -36,9 +37,14 @@ export const DescriptorSchema = z
     enable_cache: z.boolean().optional(),
     optionals: z.unknown().optional(),
     faketime: z.boolean().optional(),
+    random: z.enum(['system', 'deterministic'], { message: 'random: "system" or "deterministic"' }).optional(),
+    random_seed: z.string().min(1, 'random_seed is empty').optional(),
+    single_cpu: z.boolean().optional(),
+    aslr: z.boolean().optional(),
   })
   .strict()
-  .refine((d) => d.reference_datetime !== undefined || d.remotes.length > 0, { message: 'give reference_datetime or at least one remote', path: ['reference_datetime'] });
+  .refine((d) => d.reference_datetime !== undefined || d.remotes.length > 0, { message: 'give reference_datetime or at least one remote', path: ['reference_datetime'] })
+  .refine((d) => d.random_seed === undefined || d.random === 'deterministic', { message: 'random_seed needs random: deterministic', path: ['random_seed'] });
 
 export type Descriptor = z.infer<typeof DescriptorSchema>;
 

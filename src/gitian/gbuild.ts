@@ -13,6 +13,10 @@
  *   GBUILD_CACHE_ENABLED GBUILD_PACKAGE_CACHE GBUILD_COMMON_CACHE (with enable_cache)
  *   FAKETIME and, set by the script's first lines, LD_PRELOAD (with `faketime: true`:
  *   libfaketime from the reference time, one second more per time read)
+ *   GBUILD_RANDOM_SEED and LD_PRELOAD (with `random: deterministic`: src/gitian/preload/, and
+ *   /dev/random and /dev/urandom a file of the same stream)
+ * With `single_cpu: true` the script runs on one CPU (NUM_PROCS=1, MAKEOPTS=-j1); with `aslr:
+ * false` without address-space randomization (setarch -R): src/gitian/environment.ts.
  * The working directory is the fixed build path /home/build/build/<name>, holding the input files
  * and the remotes' checkouts; the host name is `build`.
  */
@@ -25,7 +29,8 @@ import { fileURLToPath } from 'node:url';
 import type { OptionSpec } from '../app/args.js';
 import { CommandError, oneDescriptor, parseCommand, run } from './command.js';
 import { ARCHES, DescriptorError, formatDatetime, loadDescriptor, parseDatetime, type Descriptor } from './descriptor.js';
-import { BaseError, BUILD_UID, ensureBase, type Base } from './base.js';
+import { BaseError, BUILD_UID, RANDOM_LIBRARY, ensureBase, type Base } from './base.js';
+import { VARIED_VARIABLE, adjustments, setarchPrefix, variationLines, writeRandomStream, type Adjustments, type VariantAdjustments } from './environment.js';
 import { runSandbox, type RunResult } from './sandbox.js';
 import { compareTrees, listFiles, type TreeComparison } from './compare.js';
 import { formatOmap, resultEntries, type BuildResult } from './result.js';
@@ -34,7 +39,7 @@ export const HOME = '/home/build';
 export const OUTDIR = `${HOME}/out`;
 
 /** What one build varies (gbuild --vary builds once with NORMAL, once with VARIED). */
-export interface Variant {
+export interface Variant extends VariantAdjustments {
   label: string;
   hostname: string;
   /** Parent of the build directory; the same length in both variants, so paths padded in
@@ -48,11 +53,11 @@ export interface Variant {
   uid: number;
   /** Seconds added to the faketime clock (undefined: no faketime unless the descriptor asks). */
   timeOffset?: number;
-  /** taskset CPU list; NUM_PROCS follows. */
-  cpus?: string;
+  /** The VM's ext4 directory hash seed (readdir order there). */
+  hashSeed?: string;
 }
 
-export const NORMAL: Variant = { label: 'build', hostname: 'build', buildRoot: `${HOME}/build`, umask: '022', tz: 'UTC', lang: 'C.UTF-8', lcAll: 'C.UTF-8', user: 'build', uid: BUILD_UID };
+export const NORMAL: Variant = { label: 'build', hostname: 'build', buildRoot: `${HOME}/build`, umask: '022', tz: 'UTC', lang: 'C.UTF-8', lcAll: 'C.UTF-8', user: 'build', uid: BUILD_UID, home: HOME };
 export const VARIED: Variant = {
   label: 'vary',
   hostname: 'gvary',
@@ -63,8 +68,17 @@ export const VARIED: Variant = {
   user: 'varied',
   uid: BUILD_UID + 1,
   timeOffset: 397 * 86400 + 3 * 3600 + 17,
-  cpus: '0',
+  oneCpu: true,
+  home: '/home/gvary',
+  flipAslr: true,
+  uname26: true,
+  reverseReaddir: true,
+  extraEnv: VARIED_VARIABLE,
+  hashSeed: '5e1f0d7a-0b5e-4d1d-9c5e-0000000000f2',
 };
+
+/** Where the build's /dev/random and /dev/urandom come from, inside the root. */
+const RANDOM_STREAM = '/var/lib/gbuild/random-stream';
 
 export interface GbuildOptions {
   descriptorFile: string;
@@ -136,10 +150,16 @@ interface Prepared {
   workdir: string;
   script: string;
   env: Record<string, string>;
+  adj: Adjustments;
+  /** setarch and its flags, run in front of the script. */
+  prefix: string[];
+  /** The random stream inside the root, when `random: deterministic`. */
+  randomStream?: string;
 }
 
 /** Extract the base and lay out inputs, script and environment for one build. */
-function prepare(desc: Descriptor, base: Base, arch: string, remotes: Remote[], v: Variant, opts: GbuildOptions, epoch: number, refDatetime: string): Prepared {
+function prepare(desc: Descriptor, base: Base, arch: string, remotes: Remote[], v: Variant, opts: GbuildOptions, epoch: number, refDatetime: string, reorder: boolean): Prepared {
+  const adj = adjustments(desc, { ...v, reverseReaddir: v.reverseReaddir && reorder }, remotes.map((r) => r.commit));
   const root = path.resolve('build', `root-${v.label}`);
   fs.rmSync(root, { recursive: true, force: true });
   fs.mkdirSync(root, { recursive: true });
@@ -173,10 +193,10 @@ function prepare(desc: Descriptor, base: Base, arch: string, remotes: Remote[], 
     fs.appendFileSync(passwd, `${v.user}:x:${v.uid}:${v.uid}::${HOME}:/bin/bash\n`);
     fs.appendFileSync(path.join(root, 'etc', 'group'), `${v.user}:x:${v.uid}:\n`);
   }
-  const procs = v.cpus ? 1 : opts.numMake;
+  const procs = adj.cpus ? 1 : opts.numMake;
   const [refDate, refTime] = refDatetime.split(' ');
   const env: Record<string, string> = {
-    HOME,
+    HOME: adj.home,
     USER: v.user,
     LOGNAME: v.user,
     SHELL: '/bin/bash',
@@ -192,24 +212,35 @@ function prepare(desc: Descriptor, base: Base, arch: string, remotes: Remote[], 
     MAKEOPTS: `-j${procs}`,
     NUM_PROCS: String(procs),
     GBUILD_BITS: String(ARCHES[arch as keyof typeof ARCHES]),
+    ...adj.extraEnv,
+    ...(adj.randomSeed ? { GBUILD_RANDOM_SEED: adj.randomSeed } : {}),
   };
   if (desc.enable_cache) {
     Object.assign(env, { GBUILD_CACHE_ENABLED: '1', GBUILD_PACKAGE_CACHE: `${HOME}/cache/${desc.name}`, GBUILD_COMMON_CACHE: `${HOME}/cache/common` });
   }
-  // libfaketime is preloaded by the script itself, so it starts in the build user's processes
-  // (preloaded into the privilege drop, its shared clock would belong to root).
-  let faketime = '';
+  // The libraries are preloaded by the script itself, so they start in the build user's
+  // processes (preloaded into the privilege drop, libfaketime's shared clock would be root's).
+  const preload: string[] = [];
+  if (adj.randomSeed) preload.push(RANDOM_LIBRARY);
   if (desc.faketime || v.timeOffset !== undefined) {
     const triplet = arch === 'i386' ? 'i386-linux-gnu' : 'x86_64-linux-gnu';
     const start = formatDatetime(epoch + (v.timeOffset ?? 0));
     Object.assign(env, { FAKETIME: `@${start} i1.0`, FAKETIME_DONT_FAKE_MONOTONIC: '1' });
-    faketime = `export LD_PRELOAD=/usr/lib/${triplet}/faketime/libfaketime.so.1\n`;
+    preload.push(`/usr/lib/${triplet}/faketime/libfaketime.so.1`);
+  }
+  let randomStream: string | undefined;
+  if (adj.randomSeed) {
+    randomStream = RANDOM_STREAM;
+    fs.mkdirSync(path.join(root, path.dirname(RANDOM_STREAM)), { recursive: true });
+    writeRandomStream(path.join(root, RANDOM_STREAM), adj.randomSeed);
   }
   const script = `${HOME}/.gbuild/build-script`;
   fs.mkdirSync(path.join(root, HOME, '.gbuild'), { recursive: true });
-  fs.writeFileSync(path.join(root, script), `#!/bin/bash\nset -e\numask ${v.umask}\n${faketime}cd ${workdir}\n${desc.script}\n`);
-  sh('chown', ['-R', `${v.uid}:${v.uid}`, path.join(root, HOME)]);
-  return { root, workdir, script, env };
+  const preloadLine = preload.length ? `export LD_PRELOAD=${preload.join(':')}\n` : '';
+  fs.writeFileSync(path.join(root, script), `#!/bin/bash\nset -e\numask ${v.umask}\n${preloadLine}cd ${workdir}\n${desc.script}\n`);
+  fs.mkdirSync(path.join(root, adj.home), { recursive: true });
+  sh('chown', ['-R', `${v.uid}:${v.uid}`, path.join(root, HOME), path.join(root, adj.home)]);
+  return { root, workdir, script, env, adj, prefix: setarchPrefix(adj), randomStream };
 }
 
 /** Run the normalizer over a finished output tree. */
@@ -221,16 +252,34 @@ function normalizeOutputs(dir: string, desc: Descriptor, v: Variant, workdir: st
 }
 
 async function runBuild(prepared: Prepared, v: Variant, opts: GbuildOptions, arch: string, logFile: string): Promise<RunResult> {
+  const { adj } = prepared;
   if (opts.backend === 'vm') {
     const { runVm } = await import('./vm.js');
-    return runVm({ ...prepared, uid: v.uid, hostname: v.hostname, log: logFile, timeoutSeconds: opts.timeout ?? 3600, memory: opts.memory, cpus: v.cpus ? 1 : opts.numMake, arch });
+    const hashSeed = adj.reverseReaddir ? v.hashSeed : undefined;
+    return runVm({ ...prepared, uid: v.uid, hostname: v.hostname, log: logFile, timeoutSeconds: opts.timeout ?? 3600, memory: opts.memory, cpus: adj.cpus ? 1 : opts.numMake, arch, hashSeed });
   }
-  return runSandbox({ root: prepared.root, cwd: prepared.workdir, script: prepared.script, env: prepared.env, uid: v.uid, gid: v.uid, hostname: v.hostname, cpus: v.cpus, timeoutSeconds: opts.timeout, log: logFile });
+  return runSandbox({
+    root: prepared.root,
+    cwd: prepared.workdir,
+    script: prepared.script,
+    env: prepared.env,
+    uid: v.uid,
+    gid: v.uid,
+    hostname: v.hostname,
+    cpus: adj.cpus,
+    prefix: prepared.prefix,
+    randomStream: prepared.randomStream,
+    reverseReaddir: adj.reverseReaddir,
+    timeoutSeconds: opts.timeout,
+    log: logFile,
+  });
 }
 
 /** Build one configuration with one variant; the normalized outputs land in `outDir`. */
-async function buildOnce(desc: Descriptor, base: Base, arch: string, remotes: Remote[], v: Variant, opts: GbuildOptions, epoch: number, refDatetime: string, outDir: string, log: (s: string) => void): Promise<void> {
-  const prepared = prepare(desc, base, arch, remotes, v, opts, epoch, refDatetime);
+async function buildOnce(desc: Descriptor, base: Base, arch: string, remotes: Remote[], v: Variant, opts: GbuildOptions, epoch: number, refDatetime: string, outDir: string, log: (s: string) => void): Promise<Adjustments> {
+  const reorder = opts.backend === 'vm' || hasDisorderfs();
+  if (v.reverseReaddir && !reorder) log('--vary: disorderfs is not installed (apt-get install disorderfs): the file order is not varied');
+  const prepared = prepare(desc, base, arch, remotes, v, opts, epoch, refDatetime, reorder);
   const logFile = path.resolve('var', v.label === 'build' ? 'build.log' : `build-${v.label}.log`);
   fs.mkdirSync(path.dirname(logFile), { recursive: true });
   fs.writeFileSync(logFile, '');
@@ -252,6 +301,23 @@ async function buildOnce(desc: Descriptor, base: Base, arch: string, remotes: Re
   }
   fs.rmSync(prepared.root, { recursive: true, force: true });
   if (opts.normalize) normalizeOutputs(outDir, desc, v, prepared.workdir, epoch);
+  return prepared.adj;
+}
+
+const hasDisorderfs = () => spawnSync('sh', ['-c', 'command -v disorderfs']).status === 0;
+
+/** The variant's own changes, for the --vary report (environment.ts adds the rest). */
+function variedLines(n: Variant, v: Variant, desc: Descriptor, epoch: number): string[] {
+  const days = Math.floor((v.timeOffset ?? 0) / 86400);
+  return [
+    `host name: ${n.hostname} -> ${v.hostname}`,
+    `build path: ${n.buildRoot}/${desc.name} -> ${v.buildRoot}/${desc.name}`,
+    `user: ${n.user} (${n.uid}) -> ${v.user} (${v.uid})`,
+    `umask: ${n.umask} -> ${v.umask}`,
+    `TZ: ${n.tz} -> ${v.tz}`,
+    `LANG and LC_ALL: ${n.lang} -> ${v.lang}${v.lcAll ? '' : ' (LC_ALL unset)'}`,
+    `time: ${formatDatetime(epoch)} -> ${formatDatetime(epoch + (v.timeOffset ?? 0))} (faketime, ${days} days later)`,
+  ];
 }
 
 /** sha256sum lines for every file under `dir`, sorted by name (Gitian's manifests). */
@@ -289,14 +355,15 @@ export async function gbuild(opts: GbuildOptions, log: (s: string) => void): Pro
   for (const suite of desc.suites) {
     for (const arch of desc.architectures) {
       log(`--- Building for ${suite} ${arch} ---`);
-      const base = ensureBase({ distro: desc.distro, suite, arch, packages: [...desc.packages, 'faketime'] }, log);
-      await buildOnce(desc, base, arch, remotes, NORMAL, opts, epoch, refDatetime, outDir, log);
+      const base = ensureBase({ distro: desc.distro, suite, arch, packages: [...desc.packages, 'faketime'], random: desc.random === 'deterministic' }, log);
+      const normalAdj = await buildOnce(desc, base, arch, remotes, NORMAL, opts, epoch, refDatetime, outDir, log);
       baseManifests.push([`${suite}-${arch}`, fs.readFileSync(base.manifest, 'utf8')]);
       if (opts.vary) {
         const varied = path.resolve('build', `out-vary-${suite}-${arch}`);
         const normal = path.resolve('build', `out-normal-${suite}-${arch}`);
         copyTree(outDir, normal);
-        await buildOnce(desc, base, arch, remotes, VARIED, opts, epoch, refDatetime, varied, log);
+        const variedAdj = await buildOnce(desc, base, arch, remotes, VARIED, opts, epoch, refDatetime, varied, log);
+        log(`--vary (${suite} ${arch}): the varied build changed:\n${variedLines(NORMAL, VARIED, desc, epoch).concat(variationLines(normalAdj, variedAdj, opts.backend)).map((l) => `  ${l}`).join('\n')}`);
         const comparison = await compareTrees(normal, varied);
         const lines = formatComparison(comparison);
         identical = (identical ?? true) && lines.length === 0;

@@ -1,7 +1,8 @@
 /**
  * make-base-vm: the base root for gbuild (src/gitian/base.ts), and with --vm what the VM backend
  * boots (src/gitian/vm.ts). Gitian's flags: --suite, --arch, --distro; ours: --packages (extra
- * packages in the base, comma separated), --mirror, --vm.
+ * packages in the base, comma separated), --mirror, --vm, --random (the base `random:
+ * deterministic` needs: gcc and libc6-dev, and the preloaded library compiled in it).
  */
 import * as path from 'node:path';
 import * as fs from 'node:fs';
@@ -18,8 +19,9 @@ const SPECS: OptionSpec[] = [
   { names: ['packages'], kind: 'list', key: 'packages' },
   { names: ['mirror'], kind: 'string', key: 'mirror' },
   { names: ['vm'], kind: 'flag', key: 'vm' },
+  { names: ['random'], kind: 'flag', key: 'random' },
 ];
-const USAGE = 'Usage: make-base-vm [--distro debian] [--suite bookworm] [--arch amd64|i386] [--packages P1,P2] [--mirror URL] [--vm]';
+const USAGE = 'Usage: make-base-vm [--distro debian] [--suite bookworm] [--arch amd64|i386] [--packages P1,P2] [--mirror URL] [--random] [--vm]';
 
 export async function main(argv: string[]): Promise<number> {
   const parsed = parseCommand(argv, SPECS, USAGE, (values, operands) => {
@@ -36,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const packages = ((v.packages as string[] | undefined) ?? []).flatMap((p) => p.split(',')).filter(Boolean);
     // gbuild always adds faketime (for `faketime: true` and --vary): the same base serves both.
-    const base = ensureBase({ distro: 'debian', suite: (v.suite as string | undefined) ?? 'bookworm', arch, packages: [...packages, 'faketime'], mirror: v.mirror as string | undefined }, log);
+    const base = ensureBase({ distro: 'debian', suite: (v.suite as string | undefined) ?? 'bookworm', arch, packages: [...packages, 'faketime'], mirror: v.mirror as string | undefined, random: v.random === true }, log);
     process.stdout.write(`${base.tarball}\n`);
     if (v.vm) {
       const assets = ensureVmAssets(log, arch);

@@ -147,12 +147,13 @@ export function ensureVmAssets(log: (s: string) => void, arch = 'amd64'): VmAsse
   return assets;
 }
 
-/** An ext4 image of `root` (mke2fs -d), with room to build in; fixed UUID and hash seed. */
-export function makeExt4(root: string, image: string, extraMiB: number): void {
+/** An ext4 image of `root` (mke2fs -d), with room to build in; fixed UUID and directory hash
+ *  seed (readdir order follows the seed: --vary gives its build another). */
+export function makeExt4(root: string, image: string, extraMiB: number, hashSeed = FIXED_UUID): void {
   const used = Number(run('du', ['-s', '-B1M', root]).toString().split(/\s/)[0]);
   const size = Math.ceil(used * 1.2) + extraMiB;
   fs.rmSync(image, { force: true });
-  run('mke2fs', ['-q', '-t', 'ext4', '-d', root, '-U', FIXED_UUID, '-E', `hash_seed=${FIXED_UUID},root_owner=0:0`, '-L', 'gbuild', '-F', image, `${size}M`], {
+  run('mke2fs', ['-q', '-t', 'ext4', '-d', root, '-U', FIXED_UUID, '-E', `hash_seed=${hashSeed},root_owner=0:0`, '-L', 'gbuild', '-F', image, `${size}M`], {
     env: { ...process.env, E2FSPROGS_FAKE_TIME: process.env.SOURCE_DATE_EPOCH ?? '0' },
   });
 }
@@ -233,6 +234,12 @@ export interface VmRun {
   memory: number;
   cpus: number;
   arch: string;
+  /** setarch and its flags, in front of the script. */
+  prefix: readonly string[];
+  /** A file inside the root holding the deterministic stream: bound over /dev/(u)random. */
+  randomStream?: string;
+  /** The image's directory hash seed (default: the fixed one). */
+  hashSeed?: string;
 }
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -243,10 +250,11 @@ function guestRunner(r: VmRun): string {
 # Runs inside the VM as root, after switch_root (written by gbuild).
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev; mount -t tmpfs tmp /tmp
 echo ${q(r.hostname)} > /proc/sys/kernel/hostname
-cp -a /mnt/io/in/. ${q(r.workdir)}/
+${r.randomStream ? `mount --bind ${q(r.randomStream)} /dev/urandom; mount --bind ${q(r.randomStream)} /dev/random
+` : ''}cp -a /mnt/io/in/. ${q(r.workdir)}/
 chown -R ${r.uid}:${r.uid} /home/build
 cd ${q(r.workdir)}
-env -i ${env} /usr/bin/setpriv --reuid=${r.uid} --regid=${r.uid} --clear-groups -- /bin/bash -e ${q(r.script)} > /mnt/io/build.log 2>&1
+env -i ${env} ${r.prefix.map(q).join(' ')} /usr/bin/setpriv --reuid=${r.uid} --regid=${r.uid} --clear-groups -- /bin/bash -e ${q(r.script)} > /mnt/io/build.log 2>&1
 code=$?
 mkdir -p /mnt/io/out
 cp -a /home/build/out/. /mnt/io/out/
@@ -271,7 +279,7 @@ export async function runVm(r: VmRun): Promise<{ code: number; timedOut: boolean
   for (const e of fs.readdirSync(hostWork)) fs.renameSync(path.join(hostWork, e), path.join(io, 'in', e));
   fs.writeFileSync(path.join(io, 'guest-run'), guestRunner(r), { mode: 0o755 });
   const image = `${r.root}.ext4`;
-  makeExt4(r.root, image, 2048);
+  makeExt4(r.root, image, 2048, r.hashSeed);
   const consoleFile = path.join(io, 'console.log');
   try {
     const result = await qemu({ assets, accel, memory: r.memory, cpus: r.cpus, image, share: io, timeoutSeconds: r.timeoutSeconds, console: consoleFile });
