@@ -60,7 +60,7 @@ export const deb: Handler = {
       return false;
     }
 
-    const scratch = new ScratchFile();
+    const scratch = ScratchFile.forRun(ctx.options);
     try {
       // data.tar first: its changed files' digests go into control.tar's md5sums.
       const digests = new Map<string, string>();

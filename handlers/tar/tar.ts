@@ -116,10 +116,10 @@ export class TarPlan {
       if (m.type !== '0') continue;
       const replacement = hooks.content?.(m.name, () => readExactSync(this.src, m.dataOffset, m.size, 'tar member'));
       if (replacement) {
-        this.scratch ??= new ScratchFile();
+        this.scratch ??= ScratchFile.forRun(this.ctx.options);
         m.body = { offset: this.scratch.append(replacement), size: replacement.length };
       } else if (m.size > 0) {
-        this.scratch ??= new ScratchFile();
+        this.scratch ??= ScratchFile.forRun(this.ctx.options);
         m.body = await normalizeMemberInto(this.scratch, this.ctx, m.name, this.src, m.dataOffset, m.size);
       }
       if (m.body && hooks.changed) {
@@ -227,7 +227,7 @@ export async function normalizeTar(src: Source, sink: Sink, ctx: HandlerContext)
       plan.dispose();
     }
   }
-  const scratch = new ScratchFile();
+  const scratch = ScratchFile.forRun(ctx.options);
   let plan: TarPlan | undefined;
   try {
     await decompress(kind, src, scratch);

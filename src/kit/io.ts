@@ -156,17 +156,40 @@ export function copyInChunks(sink: Sink, src: Source, offset: number, length: nu
   return forEachChunk(src, offset, length, (chunk) => sink.write(chunk));
 }
 
-/** Collects the output in memory (archive members, tests). */
+/** Collects the output in memory (archive members, tests), in one buffer that grows by
+ *  doubling: a write is one copy, however small, and toBuffer() copies nothing. */
 export class BufferSink implements Sink {
-  private readonly parts: Buffer[] = [];
+  private buf: Buffer = Buffer.alloc(0);
+  private length = 0;
+  private reserve(more: number): void {
+    if (this.length + more <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.length + more, this.buf.length * 2, 4096));
+    this.buf.copy(grown, 0, 0, this.length);
+    this.buf = grown;
+  }
   async write(bytes: Uint8Array): Promise<void> {
-    this.parts.push(Buffer.from(bytes));
+    this.reserve(bytes.length);
+    this.buf.set(bytes, this.length);
+    this.length += bytes.length;
   }
   copyFrom(src: Source, offset: number, length: number): Promise<void> {
     return copyInChunks(this, src, offset, length);
   }
+  /** Forget what was written after the first `length` bytes. */
+  truncate(length: number): void {
+    this.length = Math.min(this.length, length);
+  }
+
+  /** What was written so far, as a view (valid until the next write). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+
+  /** What was written (the sink must not be written to afterwards): a view, or a copy when
+   *  more than half the buffer would be wasted (a member kept for the archive's lifetime). */
   toBuffer(): Buffer {
-    return Buffer.concat(this.parts);
+    const used = this.buf.subarray(0, this.length);
+    return this.length * 2 < this.buf.length ? Buffer.from(used) : used;
   }
 }
 

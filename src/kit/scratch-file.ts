@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomHex12 } from './builtins.js';
-import { BufferSource, FileSource, HEAD_SIZE, RangeSource, copyInChunks, readExactSync, type Sink, type Source } from './io.js';
+import { BufferSink, BufferSource, FileSource, HEAD_SIZE, RangeSource, copyInChunks, readExactSync, type Sink, type Source } from './io.js';
+import type { NormalizeOptions } from './options.js';
 import type { HandlerContext, MemberOptions } from './handler.js';
 
 const BUFFER_SIZE = 1 << 20;
@@ -23,6 +24,16 @@ export class ScratchFile implements Sink {
   /** Bytes appended so far (the scratch file's logical size). */
   size = 0;
   private view: FileSource | undefined;
+  /** In memory instead (`forRun` when comparing: the whole input is in memory already). */
+  private memory: BufferSink | undefined;
+
+  /** A scratch file for this run: in memory for --identity and diff (nothing is written, and a
+   *  file's round trip would cost more than the bytes), on disk otherwise. */
+  static forRun(options: NormalizeOptions): ScratchFile {
+    const s = new ScratchFile();
+    if (options.comparing) s.memory = new BufferSink();
+    return s;
+  }
 
   /** The file is made on the first write that reaches the disk: a container whose members
    *  all stay unchanged costs no file at all. */
@@ -46,6 +57,11 @@ export class ScratchFile implements Sink {
   /** Append bytes; returns their offset in the scratch file. */
   append(bytes: Uint8Array): number {
     const at = this.size;
+    if (this.memory) {
+      void this.memory.write(bytes);
+      this.size += bytes.length;
+      return at;
+    }
     this.pending.push(Buffer.from(bytes));
     this.pendingBytes += bytes.length;
     this.size += bytes.length;
@@ -56,6 +72,11 @@ export class ScratchFile implements Sink {
 
   /** Forget everything appended after `size` (a nested member that turned out unchanged). */
   truncate(size: number): void {
+    if (this.memory) {
+      this.memory.truncate(size);
+      this.size = size;
+      return;
+    }
     this.flush();
     fs.ftruncateSync(this.descriptor(), size);
     this.size = size;
@@ -73,6 +94,7 @@ export class ScratchFile implements Sink {
 
   /** Everything appended so far, readable at random. Valid until the next append. */
   source(): Source {
+    if (this.memory) return new BufferSource(this.memory.view());
     this.flush();
     this.view ??= FileSource.fromFd(this.descriptor(), this.size, false);
     return this.view;
