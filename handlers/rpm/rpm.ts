@@ -5,7 +5,7 @@
  * Changes, in the main header: BUILDTIME to T (clamped with --clamp-timestamp; with T unset, the
  * newest changelog entry's time, rpm's own %source_date_epoch_from_changelog rule), BUILDHOST to
  * its --hostname replacement or `build`, COOKIE (host and time) to the same, FILEMTIMES as
- * BUILDTIME. In the payload (cpio, compressed as PAYLOADCOMPRESSOR says): each entry's mtime as
+ * BUILDTIME; with --build-path or --hostname, the header's text (not its file names). In the payload (cpio, compressed as PAYLOADCOMPRESSOR says): each entry's mtime as
  * FILEMTIMES, each file normalized through the member dispatcher (jars, .gz, png, .mo, ELF build
  * paths when asked; not in source packages, whose tarballs are upstream's), FILEDIGESTS and
  * FILESIZES (of every name of a hard-link set) and SIZE following a changed file. Then every
@@ -24,6 +24,7 @@ import { forEachChunk, RangeSource, type Sink, type Source } from '../../src/kit
 import { FormatError } from '../../src/kit/errors.js';
 import { CANONICAL_HOSTNAME, type NormalizeOptions } from '../../src/kit/options.js';
 import { formatCtime, headerTime } from '../../src/kit/time.js';
+import { scrubText, scrubs } from '../../src/kit/build-paths-and-hostnames.js';
 import { ScratchFile, normalizeMemberInto } from '../../src/kit/scratch-file.js';
 import { compress, decompress, type Compression } from '../../src/kit/compression.js';
 import { readInts, readStrings, regionTrailer, serializeHeader, writeInts, writeStrings, REGION_TAGS, Type, type Entry, type Header } from './header.js';
@@ -134,6 +135,22 @@ function classDescription(text: string, options: NormalizeOptions): string {
   const time = headerTime(Number.isFinite(old) ? old : 1, options.timestamp, options.clamp);
   const clause = time === 0 ? '' : `, last modified: ${formatCtime(time)}`;
   return text.replace(m[0], `${m[1]}${clause}`);
+}
+
+/** Tags whose strings name the package's files (or their digests): they must stay as the
+ *  payload has them, whatever --build-path says. */
+const FILE_NAME_TAGS: ReadonlySet<number> = new Set([TAG.BASENAMES, TAG.DIRNAMES, TAG.OLDFILENAMES, TAG.FILELINKTOS, TAG.FILEDIGESTS]);
+
+/** With --build-path or --hostname: the build paths and host names in the header's text (a
+ *  source package's SPEC holds the expanded spec, %{buildroot} included; OPTFLAGS may hold a
+ *  -ffile-prefix-map). The strings may change length: the header is laid out again. */
+function scrubHeaderText(main: Header, options: NormalizeOptions): void {
+  if (!scrubs(options)) return;
+  for (const e of main.entries) {
+    if (FILE_NAME_TAGS.has(e.tag) || (e.type !== Type.String && e.type !== Type.StringArray && e.type !== Type.I18nString)) continue;
+    const scrubbed = scrubText(e.data, options);
+    if (scrubbed) e.data = scrubbed;
+  }
 }
 
 /** BUILDTIME, BUILDHOST, COOKIE, FILEMTIMES, and the times in CLASSDICT. */
@@ -351,6 +368,7 @@ async function normalizeRpm(src: Source, sink: Sink, ctx: HandlerContext): Promi
     return false;
   }
   normalizeMainFields(pkg.main, ctx.options);
+  scrubHeaderText(pkg.main, ctx.options);
   const mtimes = findEntry(pkg.main, TAG.FILEMTIMES);
   const files = new FileTable(pkg.main);
   const scratch = { plain: new ScratchFile(), bodies: new ScratchFile(), out: new ScratchFile() };

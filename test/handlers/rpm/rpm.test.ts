@@ -55,6 +55,8 @@ interface Build {
   payload?: string;
   note?: string;
   macros?: boolean;
+  /** A source package (rpmbuild -bs). */
+  source?: boolean;
 }
 
 let work: string;
@@ -67,12 +69,12 @@ function rpmbuild(b: Build = {}): string {
   const spec = path.join(top, 'demo.spec');
   fs.writeFileSync(spec, SPEC(b.note ?? 'some text'));
   const defines = [`--define '_topdir ${top}'`, b.payload ? `--define '_binary_payload ${b.payload}'` : '', b.macros ? `--load '${MACROS}'` : ''].join(' ');
-  const build = `rpmbuild ${defines} -bb '${spec}'`;
+  const build = `rpmbuild ${defines} ${b.source ? '-bs' : '-bb'} '${spec}'`;
   const timed = b.time ? `faketime '${b.time}' ${build}` : build;
   const cmd = b.host ? `unshare -u sh -c "hostname ${b.host} && ${timed.replace(/"/g, '\\"')}"` : timed;
   const r = spawnSync('sh', ['-c', cmd], { encoding: 'utf8', env: { ...process.env, PATH: `${path.join(ROOT, 'bin')}:${process.env.PATH}` } });
   if (r.status !== 0) throw new Error(`rpmbuild failed: ${r.stdout}\n${r.stderr}`);
-  const rpm = sh(`find '${top}/RPMS' -name '*.rpm'`).trim();
+  const rpm = sh(`find '${top}/${b.source ? 'SRPMS' : 'RPMS'}' -name '*.rpm'`).trim();
   const out = path.join(work, `build${builds}.rpm`);
   fs.copyFileSync(rpm, out);
   return out;
@@ -195,6 +197,21 @@ describe.skipIf(skip)('rpm', () => {
     expect(sh(`unzip -Z -T '${x}/usr/share/snd-demo/demo.jar'`)).toMatch(/20261130\.000000/);
     const r = runBin(['--check', '--clamp-timestamp', '-T', sde, built]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
+  }, 60_000);
+
+  it('source packages: COOKIE and the build root in SPEC (with --build-path) normalize; the spec stays as written', () => {
+    const [a, b] = [rpmbuild({ source: true }), rpmbuild({ source: true, time: '2025-03-04 05:06:07', host: 'otherhost' })];
+    const tops = [a, b].map((f) => path.join(work, `top-${'x'.repeat(Number(/build(\d+)/.exec(f)![1]))}`));
+    expect(sh(`rpm -qp --qf '%{SPEC}' '${a}'`)).toContain(`${tops[0]}/BUILDROOT`);
+    for (const [i, f] of [a, b].entries()) {
+      const r = runBin(['-T', String(T), '--build-path', tops[i], f]);
+      expect(r.status, r.stderr).toBe(0);
+    }
+    expect(sha256(a)).toBe(sha256(b));
+    expect(sh(`rpm -K --nosignature '${a}'`)).toMatch(/digests OK/);
+    expect(sh(`rpm -qp --qf '%{COOKIE}|%{BUILDHOST}|%{BUILDTIME}' '${a}'`)).toBe(`build ${T}|build|${T}`);
+    expect(sh(`rpm -qp --qf '%{SPEC}' '${a}'`)).toContain('/build/BUILDROOT/snd-demo');
+    expect(sh(`rpm2cpio '${a}' | cpio -i --quiet --to-stdout demo.spec`)).toBe(SPEC('some text'));
   }, 60_000);
 
   it('--brp: RPM_BUILD_ROOT must be set, and every path must lie inside it', () => {
