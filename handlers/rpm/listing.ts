@@ -23,7 +23,9 @@ import { tagName } from './tags.js';
  * what says how the payload was packed or repeats its content (PAYLOADCOMPRESSOR, PAYLOADFLAGS,
  * PAYLOADDIGESTALT, PAYLOADDIGESTALGO, FILESIZES, LONGFILESIZES, FILEDIGESTS, and FILECLASS and
  * CLASSDICT, file(1)'s descriptions of them: the members' identities hold the content), and the remaining signature tags (DSAHEADER, SIGGPG, SIGPGP5,
- * file and verity signatures). The signature header is left out as a whole.
+ * file and verity signatures). The signature header is left out as a whole. The requirement
+ * rpmbuild adds for the compressor (`rpmlib(PayloadIsXz)` and the like) is left out of
+ * REQUIRENAME, REQUIREVERSION and REQUIREFLAGS.
  */
 export const IDENTITY_EXCLUDED_TAGS: ReadonlySet<number> = new Set([
   1022, 1046, 5094, 1007, 1006, 1094, 1195, 1010, 1155, 1123, 1029, 63, 1127, 1128, 1008, 271, 270, 5009, 1120, 1119, 1121, 5092,
@@ -34,19 +36,32 @@ export const IDENTITY_EXCLUDED_TAGS: ReadonlySet<number> = new Set([
 
 const TYPES: Record<number, ListedMember['type']> = { 0o040000: 'dir', 0o120000: 'symlink', 0o020000: 'char', 0o060000: 'block', 0o010000: 'fifo' };
 
-function valueText(e: Entry): string {
-  if (e.type === Type.Bin) return JSON.stringify(e.data.toString('hex'));
-  if (e.type === Type.String || e.type === Type.StringArray || e.type === Type.I18nString) return JSON.stringify(readStrings(e));
-  if (e.type === Type.Char) return JSON.stringify(e.data.toString('latin1'));
-  return JSON.stringify(readInts(e));
+const REQUIRE = { FLAGS: 1048, NAME: 1049, VERSION: 1050 };
+/** The requirement rpmbuild adds for the payload's compressor (`rpmlib(PayloadIsXz)`): how the
+ *  package was packed, not what it needs. */
+const PAYLOAD_REQUIREMENT = /^rpmlib\(PayloadIs\w+\)$/;
+
+function values(e: Entry): (string | number)[] | string {
+  if (e.type === Type.Bin) return e.data.toString('hex');
+  if (e.type === Type.String || e.type === Type.StringArray || e.type === Type.I18nString) return readStrings(e);
+  if (e.type === Type.Char) return e.data.toString('latin1');
+  return readInts(e);
 }
 
-/** The main header's significant tags, in tag order. */
+/** The main header's significant tags, in tag order; the requirement arrays without the
+ *  payload compressor's entry. */
 export function identityFields(main: Header): ListedField[] {
+  const names = main.entries.find((e) => e.tag === REQUIRE.NAME);
+  const packing = new Set(names ? readStrings(names).flatMap((n, i) => (PAYLOAD_REQUIREMENT.test(n) ? [i] : [])) : []);
+  const isRequire = (tag: number) => tag === REQUIRE.FLAGS || tag === REQUIRE.NAME || tag === REQUIRE.VERSION;
   return main.entries
     .filter((e) => !IDENTITY_EXCLUDED_TAGS.has(e.tag))
     .sort((a, b) => a.tag - b.tag)
-    .map((e) => ({ name: tagName(e.tag), value: valueText(e) }));
+    .map((e) => {
+      const v = values(e);
+      const kept = isRequire(e.tag) && Array.isArray(v) ? v.filter((_, i) => !packing.has(i)) : v;
+      return { name: tagName(e.tag), value: JSON.stringify(kept) };
+    });
 }
 
 /** The payload as plain cpio: from its own magic (a compared rpm's may be left plain), else as

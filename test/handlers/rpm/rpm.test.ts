@@ -175,13 +175,15 @@ describe.skipIf(skip)('rpm', () => {
     expect(sh(`${qf} '${a}'`)).toBe(sh(`${qf} '${first}'`.replace(first, a)));
   }, 60_000);
 
-  it('--identity: equal for the two raw builds, different when a file differs; diff names the member', () => {
+  it('--identity: equal for the two raw builds and for another compressor, different when a file differs; diff names the member', () => {
     const other = rpmbuild({ note: 'other text' });
-    const r = runBin(['--identity', first, second, other]);
+    const xz = rpmbuild({ payload: 'w2.xzdio' });
+    const r = runBin(['--identity', first, second, other, xz]);
     expect(r.status, r.stderr).toBe(0);
     const ids = r.stdout.trim().split('\n').map((l) => l.split('  ')[0]);
     expect(ids[0]).toBe(ids[1]);
     expect(ids[2]).not.toBe(ids[0]);
+    expect(ids[3]).toBe(ids[0]); // rpmlib(PayloadIsXz) and the compressor are packing
     const d = runBin(['diff', first, other]);
     expect(d.status).toBe(1);
     expect(d.stdout.trim().split('\n')).toEqual([expect.stringMatching(/\/usr\/share\/snd-demo\/notes\.txt\.gz: content differs/)]);
