@@ -28,7 +28,7 @@ import { scrubText, scrubs } from '../../src/kit/build-paths-and-hostnames.js';
 import { ScratchFile, normalizeMemberInto } from '../../src/kit/scratch-file.js';
 import { compress, decompress, type Compression } from '../../src/kit/compression.js';
 import { readInts, readStrings, regionTrailer, serializeHeader, writeInts, writeStrings, REGION_TAGS, Type, type Entry, type Header } from './header.js';
-import { LEAD_MAGIC, LEAD_SIZE, findEntry, filePaths, pad8, payloadCompression, payloadKey, payloadLevel, readPackage, type Package } from './package.js';
+import { LEAD_MAGIC, LEAD_SIZE, findEntry, filePaths, pad8, payloadCompression, payloadKey, payloadLevel, readPackage, stringOf, type Package } from './package.js';
 import { dataPadding, entryHead, entryMode, readPayload, type Payload, type PayloadEntry } from './payload.js';
 import { DIGEST_ALGORITHMS, MAIN_SIGNATURES, SIG, SIG_SIGNATURES, TAG } from './tags.js';
 import { listRpm } from './listing.js';
@@ -348,58 +348,69 @@ async function verifyDigests(pkg: Package, src: Source): Promise<void> {
   }
 }
 
+/** Why the package is left as it is (signed, a compressor or format this tool cannot rewrite),
+ *  or undefined. */
+function keepReason(pkg: Package, kind: ReturnType<typeof payloadCompression>, signatures: readonly string[], options: NormalizeOptions): string | undefined {
+  if (signatures.length && !options.rpmStripSignatures) {
+    return `signed package (${signatures.join(', ')}); left unchanged, as normalizing would break the signature (--rpm-strip-signatures drops it)`;
+  }
+  if (typeof kind === 'object') return `payload compressor "${kind.unknown}" is not supported; left unchanged`;
+  const format = stringOf(pkg.main, TAG.PAYLOADFORMAT);
+  if (format !== undefined && format !== 'cpio') return `payload format "${format}" is not supported; left unchanged`;
+  return undefined;
+}
+
+/** The payload normalized into `scratch.out`, or undefined when no entry changed. */
+async function normalizePayload(src: Source, pkg: Package, kind: Compression | 'none', files: FileTable, ctx: HandlerContext, scratch: Record<'plain' | 'bodies' | 'out', ScratchFile>): Promise<NewPayload | 'changed' | undefined> {
+  const packed = new RangeSource(src, pkg.payloadAt, src.size - pkg.payloadAt);
+  let plain: Source = packed;
+  if (kind !== 'none') {
+    await decompress(kind, packed, scratch.plain);
+    plain = scratch.plain.source();
+  }
+  const mtimes = findEntry(pkg.main, TAG.FILEMTIMES);
+  const plan = await planPayload(plain, pkg, files, mtimes && readInts(mtimes), scratch.bodies, ctx);
+  if (!plan.changed) return undefined;
+  if (ctx.options.check) return 'changed'; // --check: no need to recompress to know
+  return buildPayload(plan, kind, pkg.main, scratch.bodies.size ? scratch.bodies.source() : undefined, scratch.out, ctx.options);
+}
+
+/** The main header's sizes and payload digests after the payload's changes. */
+function updateMainHeader(main: Header, files: FileTable, payload: NewPayload | undefined): void {
+  files.apply();
+  setInt(main, TAG.SIZE, (old) => old + files.sizeDelta);
+  setInt(main, TAG.LONGSIZE, (old) => old + files.sizeDelta);
+  if (!payload) return;
+  setString(main, TAG.PAYLOADDIGEST, payload.digest);
+  setString(main, TAG.PAYLOADDIGESTALT, payload.digestAlt);
+}
+
 async function normalizeRpm(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean> {
   const original = readPackage(src);
   const signatures = signaturesOf(original);
-  if (signatures.length && !ctx.options.rpmStripSignatures) {
-    ctx.keep(`${ctx.name}: signed package (${signatures.join(', ')}); left unchanged, as normalizing would break the signature (--rpm-strip-signatures drops it)`);
+  const kind = payloadCompression(original.main, src.readSync(original.payloadAt, 2));
+  const reason = keepReason(original, kind, signatures, ctx.options);
+  if (reason || typeof kind === 'object') {
+    ctx.keep(`${ctx.name}: ${reason}`);
     return false;
   }
   await verifyDigests(original, src);
   const pkg: Package = { ...original, sig: withoutSignatures(original.sig, SIG_SIGNATURES), main: withoutSignatures(original.main, MAIN_SIGNATURES) };
-  const kind = payloadCompression(pkg.main, src.readSync(pkg.payloadAt, 2));
-  if (typeof kind === 'object') {
-    ctx.keep(`${ctx.name}: payload compressor "${kind.unknown}" is not supported; left unchanged`);
-    return false;
-  }
-  const format = findEntry(pkg.main, TAG.PAYLOADFORMAT);
-  if (format && readStrings(format)[0] !== 'cpio') {
-    ctx.keep(`${ctx.name}: payload format "${readStrings(format)[0]}" is not supported; left unchanged`);
-    return false;
-  }
   normalizeMainFields(pkg.main, ctx.options);
   scrubHeaderText(pkg.main, ctx.options);
-  const mtimes = findEntry(pkg.main, TAG.FILEMTIMES);
   const files = new FileTable(pkg.main);
-  const scratch = { plain: new ScratchFile(), bodies: new ScratchFile(), out: new ScratchFile() };
+  const scratch = { plain: ScratchFile.forRun(ctx.options), bodies: ScratchFile.forRun(ctx.options), out: ScratchFile.forRun(ctx.options) };
   try {
-    const packed = new RangeSource(src, pkg.payloadAt, src.size - pkg.payloadAt);
-    let plain: Source = packed;
-    if (kind !== 'none') {
-      await decompress(kind, packed, scratch.plain);
-      plain = scratch.plain.source();
-    }
-    const plan = await planPayload(plain, pkg, files, mtimes && readInts(mtimes), scratch.bodies, ctx);
-    if (ctx.options.check && plan.changed) return true;
-    const newPayload = plan.changed ? await buildPayload(plan, kind, pkg.main, scratch.bodies.size ? scratch.bodies.source() : undefined, scratch.out, ctx.options) : undefined;
-    files.apply();
-    setInt(pkg.main, TAG.SIZE, (old) => old + files.sizeDelta);
-    setInt(pkg.main, TAG.LONGSIZE, (old) => old + files.sizeDelta);
-    if (newPayload) {
-      setString(pkg.main, TAG.PAYLOADDIGEST, newPayload.digest);
-      setString(pkg.main, TAG.PAYLOADDIGESTALT, newPayload.digestAlt);
-    }
+    const payload = await normalizePayload(src, pkg, kind, files, ctx, scratch);
+    if (payload === 'changed') return true;
+    updateMainHeader(pkg.main, files, payload);
     const mainBytes = serializeHeader(pkg.main.entries);
-    if (!newPayload && mainBytes.equals(original.mainBytes) && signatures.length === 0) return false;
+    if (!payload && mainBytes.equals(original.mainBytes) && signatures.length === 0) return false;
     if (ctx.options.check) return true;
-    const payloadSource = newPayload ? newPayload.data : src;
-    const payloadAt = newPayload ? 0 : pkg.payloadAt;
-    const sigBytes = await buildSignature(pkg.sig, original.sig.size + original.sigPadding, mainBytes, payloadSource, payloadAt, newPayload);
-    await sink.write(pkg.lead);
-    await sink.write(sigBytes);
-    await sink.write(Buffer.alloc(pad8(sigBytes.length)));
-    await sink.write(mainBytes);
-    await sink.copyFrom(payloadSource, payloadAt, payloadSource.size - payloadAt);
+    const [body, at] = payload ? [payload.data, 0] : [src, pkg.payloadAt];
+    const sigBytes = await buildSignature(pkg.sig, original.sig.size + original.sigPadding, mainBytes, body, at, payload);
+    for (const part of [pkg.lead, sigBytes, Buffer.alloc(pad8(sigBytes.length)), mainBytes]) await sink.write(part);
+    await sink.copyFrom(body, at, body.size - at);
     return true;
   } finally {
     for (const s of Object.values(scratch)) s.close();
