@@ -248,7 +248,17 @@ async function planPayload(plain: Source, pkg: Package, files: FileTable, mtimes
     heads.push(head);
     bodies.push(body);
   }
+  warnStaleBuildIds(payload, bodies, plain, ctx);
   return { plain, payload, heads, bodies, changed };
+}
+
+/** rpmbuild names /usr/lib/.build-id/ links after each ELF file's build-id; the ELF normalizer
+ *  (with --build-path) gives a changed binary a new one, and the links are not renamed (that
+ *  would add file entries to the header): say so. */
+function warnStaleBuildIds(payload: Payload, bodies: PayloadPlan['bodies'], plain: Source, ctx: HandlerContext): void {
+  if (!payload.entries.some((e) => e.name.startsWith('./usr/lib/.build-id/'))) return;
+  const elf = payload.entries.find((e, n) => bodies[n] && plain.readSync(e.dataAt, 4).toString('latin1') === '\x7fELF');
+  if (elf) ctx.warn(`${ctx.name}: ${elf.name.slice(2)} and maybe other ELF files got new build-ids; the package's /usr/lib/.build-id links keep the old ones (build with -ffile-prefix-map so the build-id carries no build path)`);
 }
 
 function normalizeEntry(e: PayloadEntry, plain: Source, pkg: Package, scratch: ScratchFile, ctx: HandlerContext) {

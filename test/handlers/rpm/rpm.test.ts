@@ -16,7 +16,7 @@ const T = 1700000000;
 const skip = missing('rpmbuild', 'rpm', 'rpm2cpio', 'cpio', 'faketime', 'unshare', 'gcc', 'jar', 'gzip', 'python3');
 const MACROS = path.join(ROOT, 'rpm', 'macros.strip-nondeterminism');
 
-const SPEC = (note: string) => `Name: snd-demo
+const SPEC = (note: string, leakPath = false) => `Name: snd-demo
 Version: 1.0
 Release: 1
 Summary: demo
@@ -24,8 +24,7 @@ License: MIT
 %description
 demo
 %build
-printf 'int main(void) { return 0; }\\n' > hello.c
-gcc -O2 -o hello hello.c
+${leakPath ? "printf '#include <stdio.h>\\nint main(void) { puts(__FILE__); return 0; }\\n' > hello.c\ngcc -O2 -o hello $PWD/hello.c" : "printf 'int main(void) { return 0; }\\n' > hello.c\ngcc -O2 -o hello hello.c"}
 mkdir -p j && echo hi > j/a.txt && (cd j && jar cf ../demo.jar a.txt)
 echo "${note}" > notes.txt && gzip -9 notes.txt
 python3 -c "import zlib,struct,time
@@ -57,6 +56,8 @@ interface Build {
   macros?: boolean;
   /** A source package (rpmbuild -bs). */
   source?: boolean;
+  /** The program holds its build path (__FILE__ of an absolute name). */
+  leakPath?: boolean;
 }
 
 let work: string;
@@ -67,7 +68,7 @@ function rpmbuild(b: Build = {}): string {
   const top = path.join(work, `top-${'x'.repeat(++builds)}`);
   fs.mkdirSync(top);
   const spec = path.join(top, 'demo.spec');
-  fs.writeFileSync(spec, SPEC(b.note ?? 'some text'));
+  fs.writeFileSync(spec, SPEC(b.note ?? 'some text', b.leakPath));
   const defines = [`--define '_topdir ${top}'`, b.payload ? `--define '_binary_payload ${b.payload}'` : '', b.macros ? `--load '${MACROS}'` : ''].join(' ');
   const build = `rpmbuild ${defines} ${b.source ? '-bs' : '-bb'} '${spec}'`;
   const timed = b.time ? `faketime '${b.time}' ${build}` : build;
@@ -214,6 +215,17 @@ describe.skipIf(skip)('rpm', () => {
     expect(sh(`rpm -qp --qf '%{COOKIE}|%{BUILDHOST}|%{BUILDTIME}' '${a}'`)).toBe(`build ${T}|build|${T}`);
     expect(sh(`rpm -qp --qf '%{SPEC}' '${a}'`)).toContain('/build/BUILDROOT/snd-demo');
     expect(sh(`rpm2cpio '${a}' | cpio -i --quiet --to-stdout demo.spec`)).toBe(SPEC('some text'));
+  }, 60_000);
+
+  it('--build-path scrubs a binary; its new build-id is said not to match the .build-id link', () => {
+    const rpm = rpmbuild({ leakPath: true });
+    const top = path.join(work, `top-${'x'.repeat(Number(/build(\d+)/.exec(rpm)![1]))}`);
+    const r = runBin(['-T', String(T), '--build-path', top, rpm]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).toMatch(/usr\/bin\/hello and maybe other ELF files got new build-ids; the package's \/usr\/lib\/\.build-id links keep the old ones/);
+    expectVerifies(rpm);
+    const x = extract(rpm);
+    expect(sh(`strings '${x}/usr/bin/hello'`)).toMatch(/^\/build\/+BUILD\/hello\.c$/m); // same length, padded with slashes
   }, 60_000);
 
   it('--brp: RPM_BUILD_ROOT must be set, and every path must lie inside it', () => {
