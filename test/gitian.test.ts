@@ -267,6 +267,9 @@ tar -czf "$OUTDIR/t.tar.gz" t
       [descriptor('bad', repo.url, 'true').replace(/script: \|\n.*\n/, ''), /field script/],
       [descriptor('bad', repo.url, 'true').replace('name: "bad"', 'name: "a b"'), /field name/],
       [descriptor('bad', repo.url, 'true') + 'unknown_field: 1\n', /unknown_field/],
+      [descriptor('bad', repo.url, 'true', 'random: always\n'), /field random: random: "system" or "deterministic"/],
+      [descriptor('bad', repo.url, 'true', 'random_seed: abc\n'), /field random_seed: random_seed needs random: deterministic/],
+      [descriptor('bad', repo.url, 'true', 'aslr: "off"\n'), /field aslr/],
     ];
     for (const [text, field] of cases) {
       fs.writeFileSync(path.join(dir, 'bad.yml'), text);
