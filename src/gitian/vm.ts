@@ -16,6 +16,9 @@
  * A build: the prepared root becomes an ext4 image; the share holds the inputs (copied into the
  * build directory by the guest), a runner script, and receives the outputs, the build log and the
  * exit code. The guest has no network card. The host kills qemu at the timeout.
+ * Adjustments (environment.ts), applied by the guest runner: the deterministic stream bound over
+ * /dev/random and /dev/urandom, setarch in front of the script, one vCPU for one CPU, and for
+ * --vary's file order another directory hash seed in the image.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
