@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { normalizeFile, type FileJob, type FileReport, type RunOptions } from './pipeline.js';
 import { handlerByName, registeredCount } from './registry.js';
 import { syncRenames } from './writer.js';
+import { PRELOAD_LIMIT } from '../kit/io.js';
 
 /** What a worker needs to rebuild RunOptions: the same, with the set as an array and the forced
  *  handler by name (functions and sets do not cross threads; plain objects do). */
@@ -40,15 +41,34 @@ export function largestFirst(jobs: readonly FileJob[]): Uint32Array {
   return Uint32Array.from(jobs, (_, i) => i).sort((a, b) => (jobs[b].size ?? 0) - (jobs[a].size ?? 0));
 }
 
-/** Normalize `jobs` with up to IN_FLIGHT files in flight, the largest first; reports are
- *  delivered by index. */
+/** The bytes of file data a thread may hold for its files in flight (each counts up to what
+ *  FileSource.preload reads): largest-first would otherwise start the eight biggest files at once. */
+const IN_FLIGHT_BYTES = 12 << 20;
+
+/** Normalize `jobs` with up to IN_FLIGHT files in flight, the largest first, within
+ *  IN_FLIGHT_BYTES (one file always runs, however big); reports are delivered by index. */
 export async function normalizeAll(jobs: readonly FileJob[], options: RunOptions, done: (index: number, r: FileReport) => void): Promise<void> {
   const order = largestFirst(jobs);
   let next = 0;
+  let held = 0;
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const weight = (i: number) => Math.min(jobs[i].size ?? 0, PRELOAD_LIMIT);
   const lane = async () => {
     while (next < order.length) {
+      while (running > 0 && next < order.length && held + weight(order[next]) > IN_FLIGHT_BYTES) await new Promise<void>((r) => waiting.push(r));
+      if (next >= order.length) break;
       const i = order[next++];
-      done(i, await normalizeFile(jobs[i], options));
+      const w = weight(i);
+      held += w;
+      running++;
+      try {
+        done(i, await normalizeFile(jobs[i], options));
+      } finally {
+        held -= w;
+        running--;
+        waiting.splice(0).forEach((wake) => wake());
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, jobs.length) }, lane));
