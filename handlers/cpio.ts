@@ -17,6 +17,7 @@ import { readExact, type Sink, type Source } from '../src/kit/io.js';
 import { OutputPlan } from '../src/kit/output-plan.js';
 import { zeroPad } from '../src/kit/binary.js';
 import { FormatError } from '../src/kit/errors.js';
+import { NEWC, NEWC_FIELDS, NEWC_HEADER_SIZE, NEWC_MAGIC, cpioType, parseNewcFields } from '../src/kit/cpio-newc.js';
 
 const TRAILER = 'TRAILER!!!';
 const BLOCK = 512;
@@ -46,30 +47,24 @@ interface Format {
   trailerFields(): number[];
 }
 
-// newc: magic, then 13 fields of 8 hex digits.
-const NEWC_FIELDS = ['inode', 'mode', 'uid', 'gid', 'nlink', 'mtime', 'datasize', 'devMajor', 'devMinor', 'rdevMajor', 'rdevMinor', 'namesize', 'checksum'];
-const NEWC_MTIME = 5;
+// newc: magic, then 13 fields of 8 hex digits (src/kit/cpio-newc.ts reads them).
 const newc: Format = {
-  magic: '070701',
-  headerSize: 110,
-  modeField: 1,
+  magic: NEWC_MAGIC,
+  headerSize: NEWC_HEADER_SIZE,
+  modeField: NEWC.MODE,
   nameAlign: 4,
   dataAlign: 4,
   trailerBlock: true,
   parse(hdr, offset) {
-    const fields = NEWC_FIELDS.map((name, i) => {
-      const text = hdr.toString('latin1', 6 + i * 8, 14 + i * 8);
-      if (!/^[0-9A-Fa-f]{8}$/.test(text)) throw new FormatError(`bad cpio header value "${text}" for ${name}`, offset + 6 + i * 8);
-      return parseInt(text, 16);
-    });
-    return { fields, nameSize: fields[11], dataSize: fields[6] };
+    const fields = parseNewcFields(hdr, offset);
+    return { fields, nameSize: fields[NEWC.NAMESIZE], dataSize: fields[NEWC.DATASIZE] };
   },
   write(fields, mtime, nameSize, dataSize) {
     const f = [...fields];
-    f[NEWC_MTIME] = mtime;
-    f[6] = dataSize;
-    f[11] = nameSize;
-    return Buffer.from('070701' + f.map((v, i) => zeroPad(v, 16, 8, `cpio ${NEWC_FIELDS[i]}`, true)).join(''), 'latin1');
+    f[NEWC.MTIME] = mtime;
+    f[NEWC.DATASIZE] = dataSize;
+    f[NEWC.NAMESIZE] = nameSize;
+    return Buffer.from(NEWC_MAGIC + f.map((v, i) => zeroPad(v, 16, 8, `cpio ${NEWC_FIELDS[i]}`, true)).join(''), 'latin1');
   },
   namePad: (nameSize) => padding(4, nameSize + 2),
   trailerFields: () => NEWC_FIELDS.map((n) => (n === 'nlink' ? 1 : 0)),
@@ -173,8 +168,6 @@ async function readEntry(src: Source, fmt: Format, pos: number): Promise<Located
   return { fields, name, dataSize, nameSize, dataAt, dataPad, next: dataAt + dataSize + dataPad };
 }
 
-const CPIO_TYPES: Record<number, ListedMember['type']> = { 0o040000: 'dir', 0o120000: 'symlink', 0o020000: 'char', 0o060000: 'block', 0o010000: 'fifo' };
-
 /** The entries for --identity and diff: path (no leading `./`), type and permission bits from
  *  the mode, a symlink's target (its data), content. */
 async function listCpio(src: Source): Promise<Listing> {
@@ -185,7 +178,7 @@ async function listCpio(src: Source): Promise<Listing> {
     const e = await readEntry(src, fmt, pos);
     if (e.name.toString('latin1') === TRAILER) break;
     const mode = e.fields[fmt.modeField];
-    const type = CPIO_TYPES[mode & 0o170000] ?? 'file';
+    const type = cpioType(mode);
     const content = () => readExact(src, e.dataAt, e.dataSize, 'cpio entry data');
     const link = type === 'symlink' ? (await content()).toString('utf8') : undefined;
     members.push({ path: e.name.toString('utf8').replace(/^(?:\.\/)+/, '') || '.', type, mode: (mode & 0o7777).toString(8), link, content });

@@ -74,15 +74,11 @@ function dataLength(store: Buffer, type: Type, offset: number, count: number, wh
   return end - offset;
 }
 
-/** Parse the header at `at` of `buf` (which holds at least its intro); `what` names it. */
+/** Parse the header at the start of `buf`; `what` names it in errors. */
 export function parseHeader(buf: Buffer, what: string): Header {
-  if (buf.length < INTRO) throw new FormatError(`truncated ${what} (${buf.length} bytes)`);
-  if (!buf.subarray(0, 4).equals(HEADER_MAGIC.subarray(0, 4))) throw new FormatError(`bad ${what} magic ${buf.subarray(0, 4).toString('hex')}`);
+  const size = headerSize(buf, what);
   const il = buf.readUInt32BE(8);
   const dl = buf.readUInt32BE(12);
-  if (il < 1 || il > MAX_ENTRIES) throw new FormatError(`${what}: ${il} index entries (rpm allows 1 to ${MAX_ENTRIES})`);
-  if (dl > MAX_DATA) throw new FormatError(`${what}: data store of ${dl} bytes (rpm allows ${MAX_DATA})`);
-  const size = INTRO + il * ENTRY + dl;
   if (buf.length < size) throw new FormatError(`truncated ${what}: ${size} bytes declared, ${buf.length} present`);
   const store = buf.subarray(INTRO + il * ENTRY, size);
   const raw = Array.from({ length: il }, (_, i) => {
@@ -93,7 +89,7 @@ export function parseHeader(buf: Buffer, what: string): Header {
   const order = new Map(byOffset.map((e, i) => [e, i]));
   const entries = raw.map((e) => {
     const name = `${what} entry ${e.index + 1} (tag ${e.tag})`;
-    if (e.offset < 0 || e.offset >= Math.max(dl, 1)) throw new FormatError(`${name}: offset ${e.offset} is outside the data store (${dl} bytes)`);
+    if (e.offset < 0 || e.offset >= dl) throw new FormatError(`${name}: offset ${e.offset} is outside the data store (${dl} bytes)`);
     if (e.count < 1) throw new FormatError(`${name}: count 0`);
     const align = ALIGN[e.type] ?? 1;
     if (e.offset % align) throw new FormatError(`${name}: offset ${e.offset} is not aligned to ${align}`);

@@ -6,12 +6,13 @@
  * Reads only.
  */
 import type { HandlerContext, ListedField, ListedMember, Listing } from '../../src/kit/handler.js';
-import { BufferSink, BufferSource, RangeSource, readExactSync, type Source } from '../../src/kit/io.js';
+import { RangeSource, readExactSync, type Source } from '../../src/kit/io.js';
 import { FormatError } from '../../src/kit/errors.js';
-import { compressionOf, decompress } from '../../src/kit/compression.js';
+import { compressionOf, decompressed } from '../../src/kit/compression.js';
+import { cpioType } from '../../src/kit/cpio-newc.js';
 import { readInts, readStrings, Type, type Entry, type Header } from './header.js';
 import { payloadCompression, readPackage } from './package.js';
-import { entryMode, entryNlink, readPayload } from './payload.js';
+import { entryInode, entryMode, entryNlink, readPayload } from './payload.js';
 import { tagName } from './tags.js';
 
 /**
@@ -33,8 +34,6 @@ export const IDENTITY_EXCLUDED_TAGS: ReadonlySet<number> = new Set([
   1125, 1126, 5097, 5093, 1028, 5008, 1035, 1141, 1142,
   267, 262, 263, 5090, 5091, 276, 277, 61, 62,
 ]);
-
-const TYPES: Record<number, ListedMember['type']> = { 0o040000: 'dir', 0o120000: 'symlink', 0o020000: 'char', 0o060000: 'block', 0o010000: 'fifo' };
 
 const REQUIRE = { FLAGS: 1048, NAME: 1049, VERSION: 1050 };
 /** The requirement rpmbuild adds for the payload's compressor (`rpmlib(PayloadIsXz)`): how the
@@ -71,10 +70,7 @@ async function plainPayload(src: Source, at: number, main: Header): Promise<Sour
   const head = packed.readSync(0, 8);
   const declared = payloadCompression(main, head);
   const kind = head.toString('latin1', 0, 4) === '0707' ? undefined : (compressionOf(head) ?? (declared === 'lzma' ? 'lzma' : undefined));
-  if (!kind) return packed;
-  const out = new BufferSink();
-  await decompress(kind, packed, out);
-  return new BufferSource(out.toBuffer());
+  return kind ? decompressed(kind, packed) : packed;
 }
 
 export async function listRpm(src: Source, _ctx: HandlerContext): Promise<Listing> {
@@ -84,11 +80,11 @@ export async function listRpm(src: Source, _ctx: HandlerContext): Promise<Listin
   if (payload.format === 'stripped') throw new FormatError('rpm with a large-file (stripped cpio) payload cannot be listed');
   // A hard-link set's data is on its last entry: every name of it gets that content.
   const dataOf = new Map<number, { at: number; size: number }>();
-  for (const e of payload.entries) if (e.dataSize > 0) dataOf.set(e.fields[0], { at: e.dataAt, size: e.dataSize });
+  for (const e of payload.entries) if (e.dataSize > 0) dataOf.set(entryInode(e), { at: e.dataAt, size: e.dataSize });
   const members = payload.entries.map((e): ListedMember => {
     const mode = entryMode(e);
-    const type = TYPES[mode & 0o170000] ?? 'file';
-    const data = entryNlink(e) > 1 && e.dataSize === 0 ? (dataOf.get(e.fields[0]) ?? { at: e.dataAt, size: 0 }) : { at: e.dataAt, size: e.dataSize };
+    const type = cpioType(mode);
+    const data = entryNlink(e) > 1 && e.dataSize === 0 ? (dataOf.get(entryInode(e)) ?? { at: e.dataAt, size: 0 }) : { at: e.dataAt, size: e.dataSize };
     const content = async () => readExactSync(plain, data.at, data.size, 'rpm payload member');
     const link = type === 'symlink' ? readExactSync(plain, e.dataAt, e.dataSize, 'rpm symlink target').toString('utf8') : undefined;
     return { path: e.name.replace(/^\.\//, '').replace(/\/+$/, '') || '.', type, mode: (mode & 0o7777).toString(8), link, content };

@@ -11,15 +11,11 @@
  */
 import { FormatError } from '../../src/kit/errors.js';
 import { readExactSync, type Source } from '../../src/kit/io.js';
+import { NEWC, NEWC_HEADER_SIZE as HEADER, NEWC_MAGIC, parseNewcFields } from '../../src/kit/cpio-newc.js';
 
-const NEWC = '070701';
-export const STRIPPED = '07070X';
-const HEADER = 110;
+const STRIPPED = '07070X';
 const TRAILER = 'TRAILER!!!';
-const FIELDS = ['inode', 'mode', 'uid', 'gid', 'nlink', 'mtime', 'filesize', 'devmajor', 'devminor', 'rdevmajor', 'rdevminor', 'namesize', 'check'];
-const MTIME = 5;
-const FILESIZE = 6;
-const NAMESIZE = 11;
+const { MTIME, DATASIZE: FILESIZE, NAMESIZE } = NEWC;
 
 const pad4 = (n: number) => (4 - (n % 4)) % 4;
 
@@ -41,14 +37,6 @@ export interface Payload {
   readonly trailerAt: number;
 }
 
-function parseFields(hdr: Buffer, at: number): number[] {
-  return FIELDS.map((name, i) => {
-    const text = hdr.toString('latin1', 6 + i * 8, 14 + i * 8);
-    if (!/^[0-9A-Fa-f]{8}$/.test(text)) throw new FormatError(`rpm payload: bad cpio ${name} "${text}"`, at + 6 + i * 8);
-    return parseInt(text, 16);
-  });
-}
-
 /** Index the payload's entries (newc), or say it is stripped (07070X) and leave it unread. */
 export function readPayload(src: Source): Payload {
   const magic = readExactSync(src, 0, 6, 'rpm payload (cpio header)').toString('latin1');
@@ -57,8 +45,8 @@ export function readPayload(src: Source): Payload {
   for (let at = 0; ; ) {
     const hdr = readExactSync(src, at, HEADER, 'rpm payload: cpio header (no TRAILER!!! entry)');
     const m = hdr.toString('latin1', 0, 6);
-    if (m !== NEWC) throw new FormatError(`rpm payload: cpio magic "${m.replace(/[^\x20-\x7e]/g, '?')}" where ${NEWC} is expected`, at);
-    const fields = parseFields(hdr, at);
+    if (m !== NEWC_MAGIC) throw new FormatError(`rpm payload: cpio magic "${m.replace(/[^\x20-\x7e]/g, '?')}" where ${NEWC_MAGIC} is expected`, at);
+    const fields = parseNewcFields(hdr, at, 'rpm payload: ');
     const nameSize = fields[NAMESIZE];
     if (nameSize < 2) throw new FormatError(`rpm payload: cpio name size ${nameSize}`, at);
     const headSize = HEADER + nameSize + pad4(HEADER + nameSize);
@@ -87,7 +75,8 @@ export function entryHead(e: PayloadEntry, mtime: number, size: number): Buffer 
   return head;
 }
 
+export const entryMode = (e: PayloadEntry) => e.fields[NEWC.MODE];
+export const entryNlink = (e: PayloadEntry) => e.fields[NEWC.NLINK];
 export const entryMtime = (e: PayloadEntry) => e.fields[MTIME];
-export const entryMode = (e: PayloadEntry) => e.fields[1];
-export const entryNlink = (e: PayloadEntry) => e.fields[4];
+export const entryInode = (e: PayloadEntry) => e.fields[0];
 export const dataPadding = (size: number) => Buffer.alloc(pad4(size));

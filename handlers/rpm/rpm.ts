@@ -20,7 +20,7 @@
  */
 import { crypto } from '../../src/kit/builtins.js';
 import { extensionMatcher, type Handler, type HandlerContext } from '../../src/kit/handler.js';
-import { forEachChunk, RangeSource, type Sink, type Source } from '../../src/kit/io.js';
+import { digestRange, forEachChunk, RangeSource, type Sink, type Source } from '../../src/kit/io.js';
 import { FormatError } from '../../src/kit/errors.js';
 import { CANONICAL_HOSTNAME, type NormalizeOptions } from '../../src/kit/options.js';
 import { formatCtime, headerTime } from '../../src/kit/time.js';
@@ -29,7 +29,7 @@ import { ScratchFile, normalizeMemberInto } from '../../src/kit/scratch-file.js'
 import { compress, decompress, type Compression } from '../../src/kit/compression.js';
 import { readInts, readStrings, regionTrailer, serializeHeader, writeInts, writeStrings, REGION_TAGS, Type, type Entry, type Header } from './header.js';
 import { LEAD_MAGIC, LEAD_SIZE, findEntry, filePaths, pad8, payloadCompression, payloadKey, payloadLevel, readPackage, stringOf, type Package } from './package.js';
-import { dataPadding, entryHead, entryMode, readPayload, type Payload, type PayloadEntry } from './payload.js';
+import { dataPadding, entryHead, entryMode, entryMtime, readPayload, type Payload, type PayloadEntry } from './payload.js';
 import { DIGEST_ALGORITHMS, MAIN_SIGNATURES, SIG, SIG_SIGNATURES, TAG } from './tags.js';
 import { listRpm } from './listing.js';
 
@@ -48,7 +48,7 @@ function digestName(h: Header, tag: number, fallback: number): string {
 function canonicalTime(main: Header, options: NormalizeOptions): number {
   if (options.timestamp !== undefined) return options.timestamp;
   const log = findEntry(main, TAG.CHANGELOGTIME);
-  return log ? Math.max(...readInts(log)) : 0;
+  return log ? readInts(log).reduce((a, b) => Math.max(a, b), 0) : 0;
 }
 
 const timeFor = (old: number, time: number, clamp: boolean) => (clamp ? Math.min(old, time) : time);
@@ -83,7 +83,9 @@ class FileTable {
     const sets = new Map<string, number[]>();
     for (let i = 0; i < this.index.size; i++) {
       const key = inode[i] === undefined ? `#${i}` : `${device[i] ?? 0}:${inode[i]}`;
-      sets.set(key, [...(sets.get(key) ?? []), i]);
+      const set = sets.get(key);
+      if (set) set.push(i);
+      else sets.set(key, [i]);
     }
     this.linkSet = [];
     for (const set of sets.values()) for (const i of set) this.linkSet[i] = set;
@@ -213,11 +215,7 @@ class HashingSink implements Sink {
   }
 }
 
-async function digestOf(src: Source, offset: number, length: number, algorithm: string): Promise<string> {
-  const hash = crypto().createHash(algorithm);
-  await forEachChunk(src, offset, length, (chunk) => void hash.update(chunk));
-  return hash.digest('hex');
-}
+const digestOf = async (src: Source, offset: number, length: number, algorithm: string) => (await digestRange(src, offset, length, algorithm)).toString('hex');
 
 /** The payload's entries, normalized: new heads and, for changed files, new bodies. */
 interface PayloadPlan {
@@ -243,7 +241,7 @@ async function planPayload(plain: Source, pkg: Package, files: FileTable, mtimes
     if (i === undefined) throw new FormatError(`rpm payload: ${e.name} is not in the header's file list`);
     const body = await normalizeEntry(e, plain, pkg, scratch, ctx);
     if (body) files.setContent(i, body.size, await digestOf(scratch.source(), body.offset, body.size, fileDigest));
-    const head = entryHead(e, mtimes?.[i] ?? e.fields[5], body ? body.size : e.dataSize);
+    const head = entryHead(e, mtimes?.[i] ?? entryMtime(e), body ? body.size : e.dataSize);
     changed ||= !!body || head !== e.head;
     heads.push(head);
     bodies.push(body);
@@ -303,6 +301,9 @@ async function buildPayload(plan: PayloadPlan, kind: Compression | 'none', main:
  *  RESERVEDSPACE can absorb the difference. */
 async function buildSignature(sig: Header, oldSize: number, mainBytes: Buffer, payload: Source, payloadAt: number, newPayload?: NewPayload): Promise<Buffer> {
   const payloadSize = payload.size - payloadAt;
+  if (sig.entries.some((e) => e.tag === SIG.SIZE) && mainBytes.length + payloadSize > 0xffffffff) {
+    throw new FormatError('rpm: the package grows past 4 GiB, which its signature header\'s SIZE cannot hold');
+  }
   setInt(sig, SIG.SIZE, () => mainBytes.length + payloadSize);
   setInt(sig, SIG.LONGSIZE, () => mainBytes.length + payloadSize);
   if (newPayload) {
@@ -313,14 +314,7 @@ async function buildSignature(sig: Header, oldSize: number, mainBytes: Buffer, p
   setString(sig, SIG.SHA1, hex('sha1'));
   setString(sig, SIG.SHA256, hex('sha256'));
   const md5 = findEntry(sig, SIG.MD5);
-  if (md5) {
-    const hash = crypto().createHash('md5').update(mainBytes);
-    await forEachChunk(payload, payloadAt, payloadSize, (chunk) => void hash.update(chunk));
-    md5.data = hash.digest();
-  }
-  if (sig.entries.some((e) => e.tag === SIG.SIZE) && mainBytes.length + payloadSize > 0xffffffff) {
-    throw new FormatError('rpm: the package grows past 4 GiB, which its signature header\'s SIZE cannot hold');
-  }
+  if (md5) md5.data = await digestRange(payload, payloadAt, payloadSize, 'md5', mainBytes);
   return keepSize(sig, oldSize);
 }
 

@@ -6,9 +6,9 @@
  * into memory first. Reads only.
  */
 import type { HandlerContext, ListedMember, Listing } from '../../src/kit/handler.js';
-import { BufferSink, BufferSource, readExactSync, type Source } from '../../src/kit/io.js';
+import { readExactSync, type Source } from '../../src/kit/io.js';
 import { FormatError } from '../../src/kit/errors.js';
-import { compressionOf, decompress } from '../../src/kit/compression.js';
+import { compressionOf, decompressed } from '../../src/kit/compression.js';
 import { indexTar } from './index.js';
 
 const TYPES: Record<string, ListedMember['type']> = { '0': 'file', '1': 'hardlink', '2': 'symlink', '3': 'char', '4': 'block', '5': 'dir', '6': 'fifo' };
@@ -17,10 +17,7 @@ export const tarPath = (name: string) => name.replace(/^(?:\.\/)+/, '').replace(
 
 async function plainTar(src: Source): Promise<Source> {
   const kind = compressionOf(src.readSync(0, 8));
-  if (!kind) return src;
-  const out = new BufferSink();
-  await decompress(kind, src, out);
-  return new BufferSource(out.toBuffer());
+  return kind ? decompressed(kind, src) : src;
 }
 
 export async function listTar(src: Source, _ctx: HandlerContext): Promise<Listing> {

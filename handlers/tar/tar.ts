@@ -27,9 +27,8 @@
  * which GNU tar rejects too), corrupt compression.
  */
 import * as zlib from 'node:zlib';
-import { crypto } from '../../src/kit/builtins.js';
 import type { Handler, HandlerContext } from '../../src/kit/handler.js';
-import { forEachChunk, readExactSync, type Sink, type Source } from '../../src/kit/io.js';
+import { digestRange, readExactSync, type Sink, type Source } from '../../src/kit/io.js';
 import { FormatError } from '../../src/kit/errors.js';
 import { ScratchFile, normalizeMemberInto } from '../../src/kit/scratch-file.js';
 import { compress, compressionOf, decompress, decompressHead } from '../../src/kit/compression.js';
@@ -122,11 +121,7 @@ export class TarPlan {
         this.scratch ??= ScratchFile.forRun(this.ctx.options);
         m.body = await normalizeMemberInto(this.scratch, this.ctx, m.name, this.src, m.dataOffset, m.size);
       }
-      if (m.body && hooks.changed) {
-        const hash = crypto().createHash('md5');
-        await forEachChunk(this.scratch!.source(), m.body.offset, m.body.size, (chunk) => void hash.update(chunk));
-        digests.set(m.name, hash.digest('hex'));
-      }
+      if (m.body && hooks.changed) digests.set(m.name, (await digestRange(this.scratch!.source(), m.body.offset, m.body.size, 'md5')).toString('hex'));
     }
     // Every name of a changed file gets its new digest, hard links included.
     if (hooks.changed) {

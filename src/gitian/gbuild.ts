@@ -159,7 +159,7 @@ interface Prepared {
 
 /** Extract the base and lay out inputs, script and environment for one build. */
 function prepare(desc: Descriptor, base: Base, arch: string, remotes: Remote[], v: Variant, opts: GbuildOptions, epoch: number, refDatetime: string, reorder: boolean): Prepared {
-  const adj = adjustments(desc, { ...v, reverseReaddir: v.reverseReaddir && reorder }, remotes.map((r) => r.commit));
+  const adj = adjustments(desc, { ...v, reverseReaddir: reorder }, remotes.map((r) => r.commit));
   const root = path.resolve('build', `root-${v.label}`);
   fs.rmSync(root, { recursive: true, force: true });
   fs.mkdirSync(root, { recursive: true });
@@ -277,7 +277,7 @@ async function runBuild(prepared: Prepared, v: Variant, opts: GbuildOptions, arc
 
 /** Build one configuration with one variant; the normalized outputs land in `outDir`. */
 async function buildOnce(desc: Descriptor, base: Base, arch: string, remotes: Remote[], v: Variant, opts: GbuildOptions, epoch: number, refDatetime: string, outDir: string, log: (s: string) => void): Promise<Adjustments> {
-  const reorder = opts.backend === 'vm' || hasDisorderfs();
+  const reorder = v.reverseReaddir === true && (opts.backend === 'vm' || hasDisorderfs());
   if (v.reverseReaddir && !reorder) log('--vary: disorderfs is not installed (apt-get install disorderfs): the file order is not varied');
   const prepared = prepare(desc, base, arch, remotes, v, opts, epoch, refDatetime, reorder);
   const logFile = path.resolve('var', v.label === 'build' ? 'build.log' : `build-${v.label}.log`);

@@ -11,7 +11,7 @@
  */
 import { childProcess } from './builtins.js';
 import { FormatError } from './errors.js';
-import { forEachChunk, type Sink, type Source } from './io.js';
+import { BufferSink, BufferSource, forEachChunk, type Sink, type Source } from './io.js';
 
 export type Compression = 'gzip' | 'xz' | 'lzma' | 'bzip2' | 'zstd';
 
@@ -151,6 +151,13 @@ export async function decompress(kind: Compression, src: Source, sink: Sink): Pr
     for await (const chunk of p.stdout) await sink.write(chunk as Buffer);
   })();
   await settle(p, [fed, drained, p.done]);
+}
+
+/** All of `src` decompressed, in memory (--identity and diff list what they compare in memory). */
+export async function decompressed(kind: Compression, src: Source): Promise<Source> {
+  const out = new BufferSink();
+  await decompress(kind, src, out);
+  return new BufferSource(out.toBuffer());
 }
 
 /** Wait for all; on the first failure stop the tool (so it never waits on a full pipe). */

@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import { FormatError } from './errors.js';
+import { crypto } from './builtins.js';
 
 /** How many bytes detection looks at. javadoc needs 1 KiB; 4 KiB covers every magic. */
 export const HEAD_SIZE = 4096;
@@ -149,6 +150,15 @@ export async function forEachChunk(src: Source, offset: number, length: number, 
     await visit(chunk);
     done += chunk.length;
   }
+}
+
+/** The digest (a node:crypto algorithm) of `prefix`, then `length` bytes of `src` from `offset`,
+ *  read in bounded chunks (an md5sums line, an rpm payload's digest). */
+export async function digestRange(src: Source, offset: number, length: number, algorithm: string, prefix?: Uint8Array): Promise<Buffer> {
+  const hash = crypto().createHash(algorithm);
+  if (prefix) hash.update(prefix);
+  await forEachChunk(src, offset, length, (chunk) => void hash.update(chunk));
+  return hash.digest();
 }
 
 /** Generic range copy in bounded chunks; sinks without a faster path use it. */
