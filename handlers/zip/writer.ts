@@ -2,7 +2,7 @@
  * Writing a normalized zip archive as Archive::Zip 1.68 writes it: local headers, data and data
  * descriptors in the output order, then the central directory and its end records (zip64 where
  * Archive::Zip writes it). Unchanged members' compressed data is copied raw from the source,
- * streamed for large ones; members whose content a flavor replaced are recompressed with zlib
+ * range to range; members whose content a flavor replaced are recompressed with zlib
  * level 6, memLevel 9 (pako: byte-identical to the zlib behind Perl's Compress::Raw::Zlib).
  */
 import type { HandlerContext } from '../../src/kit/handler.js';
@@ -15,8 +15,6 @@ import {
 } from './records.js';
 import { dataLength, peekLocal, squeezeSlashes, type MemberList, type ZipMember } from './members.js';
 
-/** Members up to this size are read in one piece; larger ones are streamed. */
-const SMALL_MEMBER = 1 << 20;
 const EMPTY = Buffer.alloc(0);
 /** A central directory larger than this waits in a scratch file, not in memory. */
 const CD_IN_MEMORY = 4 << 20;
@@ -48,11 +46,8 @@ async function planCopied(src: Source, m: ZipMember, local: LocalHeader, ctx: Ha
     return planned(STORED, method === STORED ? 0 : e.crc32, { kind: 'bytes', bytes: EMPTY });
   }
   const length = dataLength(m); // within the archive: checked before anything was written (zip.ts)
-  if (length <= SMALL_MEMBER) {
-    // Small members are read once: Archive::Zip recomputes a stored member's CRC.
-    const bytes = src.readSync(local.dataOffset, length);
-    return planned(method, method === STORED ? crc32(bytes) : e.crc32, { kind: 'bytes', bytes });
-  }
+  // Archive::Zip recomputes a stored member's CRC. The data is copied range to range, so a
+  // sink that reads into its own buffer (the temporary file's) allocates nothing for it.
   const crc = method === STORED ? await crcOfRange(src, local.dataOffset, length) : e.crc32;
   return planned(method, crc, { kind: 'copy', offset: local.dataOffset, length });
 }

@@ -25,8 +25,8 @@ export function fromWorkerOptions(o: WorkerOptions): RunOptions {
   return { ...o, enabled: new Set(o.enabled), forced: o.forced ? handlerByName(o.forced) : undefined };
 }
 
-/** Each worker's young generation, as small as bin/'s --max-semi-space-size=4 keeps the main one. */
-const YOUNG_GENERATION_MB = 12;
+/** Each worker's young generation, as small as bin/'s --max-semi-space-size=2 keeps the main one. */
+const YOUNG_GENERATION_MB = 6;
 const CHUNK = 256;
 /** Files in flight per thread: while one waits for its fsync, others are read and normalized.
  *  Each path is a distinct inode, so files in flight never touch each other. */
@@ -92,7 +92,7 @@ export async function runFiles(paths: readonly FileJob[], options: RunOptions, j
       reports[i] = r;
       onReport?.(i, r);
     });
-    syncRenames();
+    await syncRenames();
     return reports;
   }
   const workerData = toWorkerOptions(options);

@@ -47,8 +47,11 @@ export interface Target {
 
 export type Excluder = (fullPath: string, relative: string) => boolean;
 
+/** The excluder of a run without --exclude: the walk does not even work out relative paths. */
+export const NO_EXCLUDE: Excluder = () => false;
+
 export function makeExcluder(globs: readonly string[]): Excluder {
-  if (globs.length === 0) return () => false;
+  if (globs.length === 0) return NO_EXCLUDE;
   const picomatch = requireLazy('picomatch') as typeof import('picomatch');
   const matchers = globs.map((g) => {
     const m = picomatch(g, { dot: true });
@@ -91,7 +94,7 @@ function walk(dir: FsPath, exclude: Excluder, root: string, files: Found[], prob
   for (const e of entries) {
     const p = joinPath(dir, e.name);
     const shown = displayPath(p);
-    if (exclude(shown, path.relative(root, shown))) continue;
+    if (exclude !== NO_EXCLUDE && exclude(shown, path.relative(root, shown))) continue;
     if (removeLeftover(dir, e.name, e.isFile())) continue;
     if (e.isDirectory()) walk(p, exclude, root, files, problems);
     else if (e.isFile()) {
@@ -127,7 +130,7 @@ export function treeEntries(dir: string): TreeEntry[] {
 }
 
 /** Every regular file below `dir`, in byte order of paths, not following symlinks. */
-export function listFiles(dir: string, exclude: Excluder = () => false): string[] {
+export function listFiles(dir: string, exclude: Excluder = NO_EXCLUDE): string[] {
   const files: Found[] = [];
   walk(dir, exclude, dir, files, []);
   return files.map((f) => displayPath(f.path));

@@ -8,6 +8,6 @@ const options = fromWorkerOptions(workerData as WorkerOptions);
 parentPort!.on('message', async (msg: { paths: FileJob[]; indexes: number[] }) => {
   const reports: FileReport[] = new Array(msg.paths.length);
   await normalizeAll(msg.paths.map(fromWorkerJob), options, (i, r) => (reports[i] = r));
-  syncRenames();
+  await syncRenames();
   parentPort!.postMessage({ reports, indexes: msg.indexes });
 });

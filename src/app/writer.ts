@@ -22,9 +22,18 @@
 import * as fs from 'node:fs';
 import { randomHex12 } from '../kit/builtins.js';
 import { copyInChunks, type Sink, type Source } from '../kit/io.js';
+import { FormatError } from '../kit/errors.js';
 import { displayPath, joinPath, splitPath, tempPathBeside, type FsPath } from './paths.js';
 
-const BUFFER_SIZE = 1 << 18;
+/** Output is written in pieces of this size, through staging buffers that are reused: a run
+ *  over thousands of files does not leave thousands of buffers for the collector. */
+const STAGE_SIZE = 1 << 18;
+const MAX_FREE_STAGES = 8;
+const freeStages: Buffer[] = [];
+
+function writeAll(fd: number, data: Uint8Array): void {
+  for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
+}
 
 /** Seconds that Node's utimes turns into the first microsecond not before `ns`: libuv keeps
  *  whole microseconds, truncating, so the value is nudged up until it lands there. */
@@ -60,8 +69,9 @@ function lstatOrUndefined(p: FsPath): fs.BigIntStats | undefined {
 /** A sink writing to a temporary file that is created on the first write. */
 export class TempFileSink implements Sink {
   private fd: number | undefined;
-  private buffered: Buffer[] = [];
-  private bufferedBytes = 0;
+  /** Output not yet written: `staged` bytes of a staging buffer borrowed from the pool. */
+  private stage: Buffer | undefined;
+  private staged = 0;
   tempPath: FsPath | undefined;
   /** Where the first name's directory resolved when the output began. */
   private dirAtOpen: Buffer | undefined;
@@ -83,7 +93,7 @@ export class TempFileSink implements Sink {
   private open(): number {
     if (this.fd === undefined) {
       // Taken when the output begins, not for every file read: most files do not change.
-      this.dirAtOpen = fs.realpathSync(splitPath(this.target).dir, 'buffer');
+      this.dirAtOpen = fs.realpathSync.native(splitPath(this.target).dir, 'buffer');
       for (;;) {
         const candidate = tempPathBeside(this.target, randomHex12());
         try {
@@ -100,23 +110,47 @@ export class TempFileSink implements Sink {
   }
 
   async write(bytes: Uint8Array): Promise<void> {
-    this.open();
-    this.buffered.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-    this.bufferedBytes += bytes.length;
-    if (this.bufferedBytes >= BUFFER_SIZE) this.flush();
+    const fd = this.open();
+    if (bytes.length >= STAGE_SIZE) {
+      this.flush();
+      writeAll(fd, bytes);
+      return;
+    }
+    if (this.staged + bytes.length > STAGE_SIZE) this.flush();
+    this.borrowStage().set(bytes, this.staged);
+    this.staged += bytes.length;
   }
 
-  copyFrom(src: Source, offset: number, length: number): Promise<void> {
-    return copyInChunks(this, src, offset, length);
+  /** A range of a source that can read into a buffer streams through the staging buffer:
+   *  copying a large member allocates nothing. */
+  async copyFrom(src: Source, offset: number, length: number): Promise<void> {
+    if (!src.readInto) return copyInChunks(this, src, offset, length);
+    this.open();
+    const stage = this.borrowStage();
+    for (let done = 0; done < length; ) {
+      if (this.staged === STAGE_SIZE) this.flush();
+      const n = src.readInto(stage.subarray(this.staged, Math.min(STAGE_SIZE, this.staged + length - done)), offset + done);
+      if (n === 0) throw new FormatError('unexpected end of input', offset + done);
+      this.staged += n;
+      done += n;
+    }
+  }
+
+  private borrowStage(): Buffer {
+    this.stage ??= freeStages.pop() ?? Buffer.allocUnsafeSlow(STAGE_SIZE);
+    return this.stage;
+  }
+
+  private returnStage(): void {
+    if (this.stage && freeStages.length < MAX_FREE_STAGES) freeStages.push(this.stage);
+    this.stage = undefined;
+    this.staged = 0;
   }
 
   private flush(): void {
-    if (this.fd === undefined || this.bufferedBytes === 0) return;
-    const data = this.buffered.length === 1 ? this.buffered[0] : Buffer.concat(this.buffered);
-    let off = 0;
-    while (off < data.length) off += fs.writeSync(this.fd, data, off, data.length - off);
-    this.buffered = [];
-    this.bufferedBytes = 0;
+    if (this.fd === undefined || this.staged === 0) return;
+    writeAll(this.fd, this.stage!.subarray(0, this.staged));
+    this.staged = 0;
   }
 
   /** The temporary file, complete: owner, mode, times, fsynced (on libuv's pool, so other
@@ -124,6 +158,7 @@ export class TempFileSink implements Sink {
   private async finishTemp(fd: number): Promise<void> {
     const st = this.stat;
     this.flush();
+    this.returnStage();
     try {
       fs.fchownSync(fd, Number(st.uid), Number(st.gid));
     } catch (e) {
@@ -155,7 +190,7 @@ export class TempFileSink implements Sink {
       fs.closeSync(fd);
       this.fd = undefined;
     }
-    if (!fs.realpathSync(splitPath(this.target).dir, 'buffer').equals(this.dirAtOpen!)) {
+    if (!fs.realpathSync.native(splitPath(this.target).dir, 'buffer').equals(this.dirAtOpen!)) {
       throw new Error(`its directory now resolves elsewhere than when it was read (a symlink swapped in?): the file is left as it was`);
     }
     const temp = this.tempPath!;
@@ -179,6 +214,7 @@ export class TempFileSink implements Sink {
 
   /** Remove the temporary file, if one was made. Safe to call more than once. */
   abort(): void {
+    this.returnStage();
     if (this.fd !== undefined) {
       try {
         fs.closeSync(this.fd);
@@ -206,20 +242,22 @@ const renamedIn = new Map<string, FsPath>();
  * file or a batch of files (a crash before it can lose a rename, never a file's content: the
  * temporary file was fsynced before the rename).
  */
-export function syncRenames(): void {
-  for (const dir of renamedIn.values()) syncDirectory(dir);
+export async function syncRenames(): Promise<void> {
+  const dirs = [...renamedIn.values()];
   renamedIn.clear();
+  // On libuv's pool, several at a time: one directory's fsync does not wait for another's.
+  await Promise.all(dirs.map(syncDirectory));
 }
 
-function syncDirectory(dir: FsPath): void {
-  let fd: number | undefined;
+async function syncDirectory(dir: FsPath): Promise<void> {
+  let handle: fs.promises.FileHandle | undefined;
   try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
+    handle = await fs.promises.open(dir, 'r');
+    await handle.sync();
   } catch {
     // Some file systems refuse fsync on directories; the rename itself has happened.
   } finally {
-    if (fd !== undefined) fs.closeSync(fd);
+    await handle?.close();
   }
 }
 

@@ -45,26 +45,28 @@ export function zeroPad(value: number, radix: 8 | 16, width: number, what: strin
 }
 
 /**
- * Appends little-endian fields and byte strings into 1 MiB blocks, so that writing thousands of
- * small records (zip headers) allocates a few large buffers instead of many small ones. Large
- * byte strings are passed through as their own chunk, without a copy.
+ * Appends little-endian fields and byte strings into blocks that double from 4 KiB up to
+ * `blockSize` (1 MiB), so that writing thousands of small records (zip headers) allocates a few
+ * large buffers instead of many small ones, and a small output only a small one. Large byte
+ * strings are passed through as their own chunk, without a copy.
  */
 export class ByteWriter {
-  private block: Buffer;
+  private block: Buffer = Buffer.alloc(0);
+  /** The size of the last block allocated. */
+  private grown = 2048;
   private pos = 0;
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
   /** Total bytes appended since creation. */
   total = 0;
 
-  constructor(private readonly blockSize = 1 << 20) {
-    this.block = Buffer.allocUnsafe(blockSize);
-  }
+  constructor(private readonly blockSize = 1 << 20) {}
 
   private room(n: number): void {
     if (this.pos + n <= this.block.length) return;
     this.closeBlock();
-    this.block = Buffer.allocUnsafe(Math.max(this.blockSize, n));
+    this.grown = Math.min(this.blockSize, this.grown * 2);
+    this.block = Buffer.allocUnsafe(Math.max(this.grown, n));
   }
 
   private closeBlock(): void {

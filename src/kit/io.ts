@@ -23,6 +23,9 @@ export interface Source {
   read(offset: number, length: number): Promise<Buffer>;
   /** The same, synchronously (for parsers that make thousands of small reads). */
   readSync(offset: number, length: number): Buffer;
+  /** Optional: copy up to `dest.length` bytes at `offset` into `dest`, allocating nothing (a
+   *  sink streaming a range through one buffer); returns how many, fewer only at the end. */
+  readInto?(dest: Uint8Array, offset: number): number;
 }
 
 /** Read exactly `length` bytes or throw a FormatError naming `what`. */
@@ -53,6 +56,11 @@ export class BufferSource implements Source {
   readSync(offset: number, length: number): Buffer {
     return this.buf.subarray(offset, Math.min(offset + length, this.buf.length));
   }
+  readInto(dest: Uint8Array, offset: number): number {
+    const part = this.readSync(offset, dest.length);
+    dest.set(part);
+    return part.length;
+  }
 }
 
 /**
@@ -65,6 +73,10 @@ export class BufferSource implements Source {
 export class FileSource implements Source {
   private window: Buffer = Buffer.alloc(0);
   private windowStart = 0;
+  /** The window holds the whole file (preload): reads are views of it, kept for good. */
+  private preloaded = false;
+  /** The read-ahead buffer, reused for every window: reads from it are copies. */
+  private readAhead: Buffer | undefined;
 
   private constructor(
     private fd: number | undefined,
@@ -92,32 +104,94 @@ export class FileSource implements Source {
     if (end <= offset) return Buffer.alloc(0);
     if (end <= this.head.length) return this.head.subarray(offset, end);
     const wEnd = this.windowStart + this.window.length;
-    if (offset >= this.windowStart && end <= wEnd) return this.window.subarray(offset - this.windowStart, end - this.windowStart);
+    if (offset >= this.windowStart && end <= wEnd) return this.served(offset, end);
     // Small (header-sized) reads fill a read-ahead window; anything larger is read exactly.
     if (end - offset < SMALL_READ) {
-      const buf = Buffer.allocUnsafe(Math.min(WINDOW, this.size - offset));
-      this.window = buf.subarray(0, readFully(this.fd!, buf, offset));
+      this.readAhead ??= Buffer.allocUnsafeSlow(WINDOW);
+      this.window = this.readAhead.subarray(0, readFully(this.fd!, this.readAhead.subarray(0, Math.min(WINDOW, this.size - offset)), offset));
       this.windowStart = offset;
-      return this.window.subarray(0, end - offset);
+      return this.served(offset, end);
     }
     const buf = Buffer.allocUnsafe(end - offset);
     return buf.subarray(0, readFully(this.fd!, buf, offset));
   }
 
+  /** Bytes `offset` to `end` of the window: a view of a preloaded file, else a copy (the
+   *  read-ahead buffer is refilled by the next miss; a scan of a large archive leaves no trail
+   *  of 64 KiB buffers for the collector). */
+  private served(offset: number, end: number): Buffer {
+    const view = this.window.subarray(offset - this.windowStart, end - this.windowStart);
+    return this.preloaded ? view : Buffer.from(view);
+  }
+
+  readInto(dest: Uint8Array, offset: number): number {
+    const end = Math.min(offset + dest.length, this.size);
+    if (end <= offset) return 0;
+    const wEnd = this.windowStart + this.window.length;
+    if (end <= this.head.length) dest.set(this.head.subarray(offset, end));
+    else if (offset >= this.windowStart && end <= wEnd) dest.set(this.window.subarray(offset - this.windowStart, end - this.windowStart));
+    else return readFully(this.fd!, dest.subarray(0, end - offset), offset);
+    return end - offset;
+  }
+
   /** Read the whole file into memory in one system call (for files a handler will walk in
-   *  many small reads, such as archives with thousands of members). */
+   *  many small reads, such as archives with thousands of members). The buffer comes from the
+   *  preload pool and goes back to it at close(): what was read is not valid after that. */
   preload(): void {
     if (this.window.length === this.size || this.size > PRELOAD_LIMIT) return;
-    const buf = Buffer.allocUnsafe(this.size);
+    const buf = takePreloadBuffer(this.size);
     this.head.copy(buf); // already read at open
-    this.window = buf.subarray(0, this.head.length + readFully(this.fd!, buf.subarray(this.head.length), this.head.length));
+    this.window = buf.subarray(0, this.head.length + readFully(this.fd!, buf.subarray(this.head.length, this.size), this.head.length));
     this.windowStart = 0;
+    this.preloaded = true;
+    this.pooled = buf;
   }
+
+  private pooled: Buffer | undefined;
 
   async close(): Promise<void> {
     if (this.fd !== undefined && this.owned) fs.closeSync(this.fd);
     this.fd = undefined;
+    if (this.pooled) givePreloadBuffer(this.pooled);
+    this.pooled = undefined;
+    this.window = Buffer.alloc(0);
   }
+}
+
+/**
+ * Preload buffers given back by closed sources, for the next files: a run over thousands of
+ * files reuses a few buffers instead of leaving one per file for the collector (V8 lets some
+ * 64 MB of them pile up before it frees any). Sizes are rounded up to a quarter of their power
+ * of two, and a buffer is reused for a file it fits within a third; small files (under
+ * POOLED_MIN) are left to Node's own allocator.
+ */
+const POOLED_MIN = 1 << 16;
+const POOL_BYTES = 8 << 20;
+const preloadPool: Buffer[] = [];
+let pooledBytes = 0;
+
+function takePreloadBuffer(size: number): Buffer {
+  if (size < POOLED_MIN) return Buffer.allocUnsafe(size);
+  let best = -1;
+  for (let i = 0; i < preloadPool.length; i++) {
+    const n = preloadPool[i].length;
+    if (n >= size && n <= size + (size >> 1) && (best < 0 || n < preloadPool[best].length)) best = i;
+  }
+  if (best < 0) {
+    const quarter = 2 ** (Math.floor(Math.log2(size)) - 2);
+    return Buffer.allocUnsafeSlow(Math.ceil(size / quarter) * quarter);
+  }
+  const [buf] = preloadPool.splice(best, 1);
+  pooledBytes -= buf.length;
+  return buf;
+}
+
+function givePreloadBuffer(buf: Buffer): void {
+  if (buf.length < POOLED_MIN || buf.length > POOL_BYTES) return;
+  preloadPool.push(buf);
+  pooledBytes += buf.length;
+  // Over the bound, the oldest go first.
+  while (pooledBytes > POOL_BYTES) pooledBytes -= preloadPool.shift()!.length;
 }
 
 const WINDOW = 1 << 16;
@@ -125,7 +199,7 @@ const WINDOW = 1 << 16;
 export const PRELOAD_LIMIT = 8 << 20; // 8 files in flight per thread: at most 64 MiB preloaded per thread
 const SMALL_READ = 4096;
 
-function readFully(fd: number, buf: Buffer, position: number): number {
+function readFully(fd: number, buf: Uint8Array, position: number): number {
   let got = 0;
   while (got < buf.length) {
     const n = fs.readSync(fd, buf, got, buf.length - got, position + got);
@@ -182,8 +256,12 @@ export class BufferSink implements Sink {
     this.buf.set(bytes, this.length);
     this.length += bytes.length;
   }
-  copyFrom(src: Source, offset: number, length: number): Promise<void> {
-    return copyInChunks(this, src, offset, length);
+  async copyFrom(src: Source, offset: number, length: number): Promise<void> {
+    if (!src.readInto) return copyInChunks(this, src, offset, length);
+    this.reserve(length);
+    const got = src.readInto(this.buf.subarray(this.length, this.length + length), offset);
+    if (got !== length) throw new FormatError('unexpected end of input', offset + got);
+    this.length += length;
   }
   /** Forget what was written after the first `length` bytes. */
   truncate(length: number): void {
@@ -265,5 +343,10 @@ export class RangeSource implements Source {
   }
   readSync(offset: number, length: number): Buffer {
     return this.src.readSync(this.start + offset, Math.max(0, Math.min(length, this.size - offset)));
+  }
+  get readInto(): ((dest: Uint8Array, offset: number) => number) | undefined {
+    const inner = this.src;
+    if (!inner.readInto) return undefined;
+    return (dest, offset) => inner.readInto!(dest.subarray(0, Math.max(0, Math.min(dest.length, this.size - offset))), this.start + offset);
   }
 }
