@@ -32,7 +32,8 @@ export const gettext: Handler = {
 
   async normalize(src: Source, sink: Sink, ctx: HandlerContext): Promise<boolean> {
     const original = await readAll(src);
-    const buf = Buffer.from(original);
+    // Copied on the first edit only: most catalogs have nothing to change.
+    let buf = original;
     const endian = endianOf(buf);
     if (!endian) return false;
     const u32 = (off: number, what: string) => {
@@ -64,6 +65,7 @@ export const gettext: Handler = {
       const at = msg.indexOf(old);
       const replaced = msg.slice(0, at) + `${key}: ${formatDateHourMinute(normTime)}+0000` + msg.slice(at + old.length);
       if (replaced.length !== transLen) continue;
+      if (buf === original) buf = Buffer.from(original);
       buf.write(replaced, transOff, 'latin1');
       modified = true;
     }

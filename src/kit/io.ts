@@ -86,7 +86,7 @@ export class FileSource implements Source {
 
   /** A source over an open descriptor of `size` bytes; close() closes it only if `owned`. */
   static fromFd(fd: number, size: number, owned = true): FileSource {
-    const head = Buffer.alloc(Math.min(HEAD_SIZE, size));
+    const head = Buffer.allocUnsafe(Math.min(HEAD_SIZE, size));
     const got = readFully(fd, head, 0);
     const src = new FileSource(fd, size, head.subarray(0, got));
     src.owned = owned;
