@@ -46,11 +46,15 @@ async function planCopied(src: Source, m: ZipMember, local: LocalHeader, ctx: Ha
     return planned(STORED, method === STORED ? 0 : e.crc32, { kind: 'bytes', bytes: EMPTY });
   }
   const length = dataLength(m); // within the archive: checked before anything was written (zip.ts)
-  // Archive::Zip recomputes a stored member's CRC. The data is copied range to range, so a
-  // sink that reads into its own buffer (the temporary file's) allocates nothing for it.
+  // Archive::Zip recomputes a stored member's CRC. The data is copied range to range (see
+  // ArchiveWriter.local): nothing is allocated for it.
   const crc = method === STORED ? await crcOfRange(src, local.dataOffset, length) : e.crc32;
   return planned(method, crc, { kind: 'copy', offset: local.dataOffset, length });
 }
+
+/** Members up to this size are read into the output block with the headers around them;
+ *  larger ones are streamed to the sink. */
+const SMALL_MEMBER = 1 << 16;
 
 /** A directory or a replaced member: fields from its local header. */
 async function planRebuilt(m: ZipMember, local: LocalHeader, ctx: HandlerContext): Promise<Planned> {
@@ -86,6 +90,7 @@ class ArchiveWriter {
 
   async drain(): Promise<void> {
     for (const chunk of this.out.take()) await this.sink.write(chunk);
+    if (this.sink.copiesWrites) this.out.recycle();
   }
 
   async member(m: ZipMember, local: LocalHeader, p: Planned): Promise<void> {
@@ -110,7 +115,9 @@ class ArchiveWriter {
     else out.u32(hasDD ? 0 : csize).u32(hasDD ? 0 : p.usize);
     out.u16(p.nameBytes.length).u16(localExtra.length + (zip64 ? 20 : 0)).bytes(p.nameBytes).bytes(localExtra);
     if (zip64) out.u16(1).u16(16).u64(hasDD ? 0 : p.usize).u64(hasDD ? 0 : csize);
-    if (p.data.kind === 'copy') {
+    if (p.data.kind === 'copy' && p.data.length <= SMALL_MEMBER) {
+      out.readFrom(this.src, p.data.offset, p.data.length); // into the block, beside its headers
+    } else if (p.data.kind === 'copy') {
       await this.drain();
       await this.sink.copyFrom(this.src, p.data.offset, p.data.length); // streamed in bounded chunks
       this.copied += p.data.length;

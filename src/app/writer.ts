@@ -68,6 +68,7 @@ function lstatOrUndefined(p: FsPath): fs.BigIntStats | undefined {
 
 /** A sink writing to a temporary file that is created on the first write. */
 export class TempFileSink implements Sink {
+  readonly copiesWrites = true;
   private fd: number | undefined;
   /** Output not yet written: `staged` bytes of a staging buffer borrowed from the pool. */
   private stage: Buffer | undefined;

@@ -52,6 +52,8 @@ export function zeroPad(value: number, radix: 8 | 16, width: number, what: strin
  */
 export class ByteWriter {
   private block: Buffer = Buffer.alloc(0);
+  /** The block as allocated (block is what is left of it). */
+  private whole: Buffer = this.block;
   /** The size of the last block allocated. */
   private grown = 2048;
   private pos = 0;
@@ -67,6 +69,13 @@ export class ByteWriter {
     this.closeBlock();
     this.grown = Math.min(this.blockSize, this.grown * 2);
     this.block = Buffer.allocUnsafe(Math.max(this.grown, n));
+    this.whole = this.block;
+  }
+
+  /** Once what take() returned has been consumed by a sink that copies it (Sink.copiesWrites):
+   *  write the next bytes over the same block instead of a new one. */
+  recycle(): void {
+    if (this.pos === 0 && this.chunks.length === 0) this.block = this.whole;
   }
 
   private closeBlock(): void {
@@ -115,6 +124,18 @@ export class ByteWriter {
       this.pos += b.length;
     }
     this.total += b.length;
+    return this;
+  }
+
+  /** Append `length` bytes of `src` at `offset`, read straight into the block when the source
+   *  can (Source.readInto), so nothing is allocated for them. */
+  readFrom(src: { readSync(offset: number, length: number): Buffer; readInto?(dest: Uint8Array, offset: number): number }, offset: number, length: number): this {
+    if (!src.readInto) return this.bytes(src.readSync(offset, length));
+    this.room(length);
+    const got = src.readInto(this.block.subarray(this.pos, this.pos + length), offset);
+    if (got !== length) throw new RangeError(`readFrom: ${got} of ${length} bytes at ${offset}`);
+    this.pos += length;
+    this.total += length;
     return this;
   }
 

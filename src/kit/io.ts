@@ -107,13 +107,19 @@ export class FileSource implements Source {
     if (offset >= this.windowStart && end <= wEnd) return this.served(offset, end);
     // Small (header-sized) reads fill a read-ahead window; anything larger is read exactly.
     if (end - offset < SMALL_READ) {
-      this.readAhead ??= Buffer.allocUnsafeSlow(WINDOW);
-      this.window = this.readAhead.subarray(0, readFully(this.fd!, this.readAhead.subarray(0, Math.min(WINDOW, this.size - offset)), offset));
-      this.windowStart = offset;
+      this.fillWindow(offset);
       return this.served(offset, end);
     }
     const buf = Buffer.allocUnsafe(end - offset);
     return buf.subarray(0, readFully(this.fd!, buf, offset));
+  }
+
+  /** Refill the read-ahead window from `offset`. */
+  private fillWindow(offset: number): void {
+    this.readAhead ??= Buffer.allocUnsafeSlow(WINDOW);
+    this.window = this.readAhead.subarray(0, readFully(this.fd!, this.readAhead.subarray(0, Math.min(WINDOW, this.size - offset)), offset));
+    this.windowStart = offset;
+    this.preloaded = false;
   }
 
   /** Bytes `offset` to `end` of the window: a view of a preloaded file, else a copy (the
@@ -127,11 +133,16 @@ export class FileSource implements Source {
   readInto(dest: Uint8Array, offset: number): number {
     const end = Math.min(offset + dest.length, this.size);
     if (end <= offset) return 0;
-    const wEnd = this.windowStart + this.window.length;
-    if (end <= this.head.length) dest.set(this.head.subarray(offset, end));
-    else if (offset >= this.windowStart && end <= wEnd) dest.set(this.window.subarray(offset - this.windowStart, end - this.windowStart));
-    else return readFully(this.fd!, dest.subarray(0, end - offset), offset);
-    return end - offset;
+    if (end <= this.head.length) {
+      dest.set(this.head.subarray(offset, end));
+      return end - offset;
+    }
+    if (!(offset >= this.windowStart && end <= this.windowStart + this.window.length)) {
+      if (end - offset >= SMALL_READ) return readFully(this.fd!, dest.subarray(0, end - offset), offset);
+      this.fillWindow(offset);
+    }
+    dest.set(this.window.subarray(offset - this.windowStart, Math.min(end, this.windowStart + this.window.length) - this.windowStart));
+    return Math.min(end, this.windowStart + this.window.length) - offset;
   }
 
   /** Read the whole file into memory in one system call (for files a handler will walk in
@@ -211,6 +222,9 @@ function readFully(fd: number, buf: Uint8Array, position: number): number {
 
 export interface Sink {
   write(bytes: Uint8Array): Promise<void>;
+  /** True when write() copies what it keeps, so the caller may reuse the bytes once the promise
+   *  resolves (a writer then refills one buffer instead of allocating another). */
+  readonly copiesWrites?: boolean;
   /** Copy `length` bytes of `src` starting at `offset`. */
   copyFrom(src: Source, offset: number, length: number): Promise<void>;
 }
@@ -243,6 +257,7 @@ export function copyInChunks(sink: Sink, src: Source, offset: number, length: nu
 /** Collects the output in memory (archive members, tests), in one buffer that grows by
  *  doubling: a write is one copy, however small, and toBuffer() copies nothing. */
 export class BufferSink implements Sink {
+  readonly copiesWrites = true;
   private buf: Buffer = Buffer.alloc(0);
   private length = 0;
   private reserve(more: number): void {
@@ -283,6 +298,7 @@ export class BufferSink implements Sink {
 
 /** Counts and drops the output: --check, where only "would it change" matters. */
 export class DiscardSink implements Sink {
+  readonly copiesWrites = true;
   bytes = 0;
   async write(bytes: Uint8Array): Promise<void> {
     this.bytes += bytes.length;
@@ -305,6 +321,10 @@ export class CompareSink implements Sink {
     private readonly inner: Sink,
     private readonly original: Source,
   ) {}
+
+  get copiesWrites(): boolean {
+    return this.inner.copiesWrites === true;
+  }
 
   async write(bytes: Uint8Array): Promise<void> {
     if (this.same) {
