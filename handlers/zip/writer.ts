@@ -129,7 +129,8 @@ class ArchiveWriter {
       if (zip64) out.u64(csize).u64(p.usize);
       else out.u32(csize).u32(p.usize);
     }
-    if (out.pending >= 1 << 20) await this.drain();
+    // Before the block fills, so that a recycled block is never outgrown.
+    if (out.pending >= 1 << 19) await this.drain();
   }
 
   /** The member's central directory record. Archive::Zip's zip64 record holds the 64-bit
