@@ -19,7 +19,8 @@ export interface Source {
   /** Total size in bytes. */
   readonly size: number;
   /** Up to `length` bytes at `offset`; shorter only at end of input. The returned buffer is
-   *  never modified or reused by the source, so callers may keep it. */
+   *  not modified or reused by the source while it is open, so callers may keep it until then
+   *  (a FileSource's preloaded bytes go back to a pool when it is closed). */
   read(offset: number, length: number): Promise<Buffer>;
   /** The same, synchronously (for parsers that make thousands of small reads). */
   readSync(offset: number, length: number): Buffer;
