@@ -10,6 +10,7 @@ import { normalizeBytes, normalizeFile as runPipeline, type BufferResult as Byte
 import { resolveSettings, type Settings } from './app/settings.js';
 import { collectTargets, makeExcluder } from './app/walk.js';
 import { runTargets } from './app/batch.js';
+import { DEFAULT_JOBS } from './app/pool.js';
 import { summarize, toEntry, type FileEntry, type Summary } from './app/report.js';
 import { FormatError } from './kit/errors.js';
 
@@ -62,7 +63,7 @@ export async function normalizeTree(dir: string, options: TreeOptions = {}): Pro
   let done = 0;
   let total = 0;
   const reports = await runTargets(targets, run, {
-    jobs: options.jobs ?? 1, // as the CLI: one thread measured faster than two (README, Benchmarks)
+    jobs: options.jobs ?? DEFAULT_JOBS,
     isTree,
     cmd: path.basename(process.argv[1] ?? 'strip-nondeterminism'),
     onStart: (n) => void (total = n),

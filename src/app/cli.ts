@@ -20,6 +20,7 @@ import { VERSION, PERL_COMPAT_VERSION } from './version.js';
 import { Progress } from './progress.js';
 import { resolveSettings, type Settings } from './settings.js';
 import { runTargets } from './batch.js';
+import { DEFAULT_JOBS } from './pool.js';
 import { jsonReport, summarize, type Summary } from './report.js';
 import { runDiff, runIdentity } from './compare/command.js';
 import { brpOperands } from './brp.js';
@@ -215,9 +216,7 @@ async function normalizeOperands(parsed: ParsedArgs, env: NodeJS.ProcessEnv, io:
   const operands = v.brp === true ? brpOperands(parsed.operands, env) : parsed.operands;
   if (operands.length === 0) throw new UsageError(usage(cmd));
   if (v.identity === true) return runIdentity(operands, options, io, cmd);
-  // One thread by default: measured faster than two on 2 cores, and ~40 MB smaller (README,
-  // Benchmarks); the compressors run in their own processes, on every CPU.
-  const jobs = v.jobs === undefined ? 1 : (v.jobs as number);
+  const jobs = v.jobs === undefined ? DEFAULT_JOBS : (v.jobs as number);
   if (!Number.isInteger(jobs) || jobs < 1) throw new UsageError(`${cmd}: --jobs wants a whole number of at least 1`);
   if (options.timestamp === undefined && options.verbose) {
     out.say(`${cmd}: Not using a canonical time`);

@@ -21,15 +21,11 @@
  */
 import * as fs from 'node:fs';
 import { randomHex12 } from '../kit/builtins.js';
-import { copyInChunks, type Sink, type Source } from '../kit/io.js';
-import { FormatError } from '../kit/errors.js';
+import { copyInChunks, StagedOutput, type Sink, type Source } from '../kit/io.js';
 import { displayPath, joinPath, splitPath, tempPathBeside, type FsPath } from './paths.js';
 
-/** Output is written in pieces of this size, through staging buffers that are reused: a run
- *  over thousands of files does not leave thousands of buffers for the collector. */
+/** Output is written in pieces of this size, through a reused staging buffer (StagedOutput). */
 const STAGE_SIZE = 1 << 18;
-const MAX_FREE_STAGES = 8;
-const freeStages: Buffer[] = [];
 
 function writeAll(fd: number, data: Uint8Array): void {
   for (let off = 0; off < data.length; ) off += fs.writeSync(fd, data, off, data.length - off);
@@ -70,9 +66,8 @@ function lstatOrUndefined(p: FsPath): fs.BigIntStats | undefined {
 export class TempFileSink implements Sink {
   readonly copiesWrites = true;
   private fd: number | undefined;
-  /** Output not yet written: `staged` bytes of a staging buffer borrowed from the pool. */
-  private stage: Buffer | undefined;
-  private staged = 0;
+  /** Output not yet written. */
+  private readonly out = new StagedOutput(STAGE_SIZE, (data) => writeAll(this.fd!, data));
   tempPath: FsPath | undefined;
   /** Where the first name's directory resolved when the output began. */
   private dirAtOpen: Buffer | undefined;
@@ -111,55 +106,23 @@ export class TempFileSink implements Sink {
   }
 
   async write(bytes: Uint8Array): Promise<void> {
-    const fd = this.open();
-    if (bytes.length >= STAGE_SIZE) {
-      this.flush();
-      writeAll(fd, bytes);
-      return;
-    }
-    if (this.staged + bytes.length > STAGE_SIZE) this.flush();
-    this.borrowStage().set(bytes, this.staged);
-    this.staged += bytes.length;
+    this.open();
+    this.out.write(bytes);
   }
 
   /** A range of a source that can read into a buffer streams through the staging buffer:
    *  copying a large member allocates nothing. */
   async copyFrom(src: Source, offset: number, length: number): Promise<void> {
-    if (!src.readInto) return copyInChunks(this, src, offset, length);
     this.open();
-    const stage = this.borrowStage();
-    for (let done = 0; done < length; ) {
-      if (this.staged === STAGE_SIZE) this.flush();
-      const n = src.readInto(stage.subarray(this.staged, Math.min(STAGE_SIZE, this.staged + length - done)), offset + done);
-      if (n === 0) throw new FormatError('unexpected end of input', offset + done);
-      this.staged += n;
-      done += n;
-    }
-  }
-
-  private borrowStage(): Buffer {
-    this.stage ??= freeStages.pop() ?? Buffer.allocUnsafeSlow(STAGE_SIZE);
-    return this.stage;
-  }
-
-  private returnStage(): void {
-    if (this.stage && freeStages.length < MAX_FREE_STAGES) freeStages.push(this.stage);
-    this.stage = undefined;
-    this.staged = 0;
-  }
-
-  private flush(): void {
-    if (this.fd === undefined || this.staged === 0) return;
-    writeAll(this.fd, this.stage!.subarray(0, this.staged));
-    this.staged = 0;
+    if (!this.out.copyFrom(src, offset, length)) return copyInChunks(this, src, offset, length);
   }
 
   /** The temporary file, complete: owner, mode, times, fsynced (on libuv's pool, so other
    *  files are worked on meanwhile). */
   private async finishTemp(fd: number): Promise<void> {
     const st = this.stat;
-    this.flush();
-    this.returnStage();
+    this.out.flush();
+    this.out.release();
     try {
       fs.fchownSync(fd, Number(st.uid), Number(st.gid));
     } catch (e) {
@@ -215,7 +178,7 @@ export class TempFileSink implements Sink {
 
   /** Remove the temporary file, if one was made. Safe to call more than once. */
   abort(): void {
-    this.returnStage();
+    this.out.release();
     if (this.fd !== undefined) {
       try {
         fs.closeSync(this.fd);

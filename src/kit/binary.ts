@@ -3,6 +3,7 @@
  * and a few comparisons. Handlers use Buffer's own read/write*BE/LE methods for integers.
  */
 import * as zlib from 'node:zlib';
+import type { Source } from './io.js';
 
 let crcTable: Int32Array | undefined;
 
@@ -129,7 +130,7 @@ export class ByteWriter {
 
   /** Append `length` bytes of `src` at `offset`, read straight into the block when the source
    *  can (Source.readInto), so nothing is allocated for them. */
-  readFrom(src: { readSync(offset: number, length: number): Buffer; readInto?(dest: Uint8Array, offset: number): number }, offset: number, length: number): this {
+  readFrom(src: Pick<Source, 'readSync' | 'readInto'>, offset: number, length: number): this {
     if (!src.readInto) return this.bytes(src.readSync(offset, length));
     this.room(length);
     const got = src.readInto(this.block.subarray(this.pos, this.pos + length), offset);

@@ -11,26 +11,25 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { randomHex12 } from './builtins.js';
-import { FormatError } from './errors.js';
-import { BufferSink, BufferSource, FileSource, HEAD_SIZE, RangeSource, copyInChunks, readExactSync, type Sink, type Source } from './io.js';
+import { BufferSink, BufferSource, FileSource, HEAD_SIZE, RangeSource, StagedOutput, copyInChunks, readExactSync, type Sink, type Source } from './io.js';
 import type { NormalizeOptions } from './options.js';
 import type { HandlerContext, MemberOptions } from './handler.js';
 
-/** Appends are gathered in a staging buffer of this size, then written in one call. Staging
- *  buffers are reused from scratch file to scratch file (a 100 MB decompressed tar used to
- *  leave 200 MB of copies for the collector). */
+/** Appends are gathered in a staging buffer of this size (StagedOutput, reused from scratch
+ *  file to scratch file), then written in one call. */
 const BUFFER_SIZE = 1 << 20;
-const MAX_FREE_STAGES = 4;
-const freeStages: Buffer[] = [];
 
 export class ScratchFile implements Sink {
   readonly copiesWrites = true;
   private fd: number | undefined;
-  /** Appended bytes not yet written: the first `staged` bytes of `stage`. */
-  private stage: Buffer | undefined;
-  private staged = 0;
   /** Bytes appended so far (the scratch file's logical size). */
   size = 0;
+  /** Bytes in the file itself; the rest (size - written) is staged. */
+  private written = 0;
+  private readonly out = new StagedOutput(BUFFER_SIZE, (data) => {
+    for (let off = 0; off < data.length; ) off += fs.writeSync(this.descriptor(), data, off, data.length - off, this.written + off);
+    this.written += data.length;
+  });
   private view: FileSource | undefined;
   /** In memory instead (`forRun` when comparing: the whole input is in memory already). */
   private memory: BufferSink | undefined;
@@ -59,23 +58,10 @@ export class ScratchFile implements Sink {
   }
 
   async copyFrom(src: Source, offset: number, length: number): Promise<void> {
-    if (this.memory || !src.readInto) return copyInChunks(this, src, offset, length);
     // Read straight into the staging buffer: nothing is allocated for the range.
-    for (let done = 0; done < length; ) {
-      if (this.staged === BUFFER_SIZE) this.flush();
-      const stage = this.borrowStage();
-      const n = src.readInto(stage.subarray(this.staged, Math.min(BUFFER_SIZE, this.staged + length - done)), offset + done);
-      if (n === 0) throw new FormatError('unexpected end of input', offset + done);
-      this.staged += n;
-      this.size += n;
-      done += n;
-    }
+    if (this.memory || !this.out.copyFrom(src, offset, length)) return copyInChunks(this, src, offset, length);
+    this.size += length;
     this.view = undefined;
-  }
-
-  private borrowStage(): Buffer {
-    this.stage ??= freeStages.pop() ?? Buffer.allocUnsafeSlow(BUFFER_SIZE);
-    return this.stage;
   }
 
   /** Append bytes; returns their offset in the scratch file. */
@@ -86,16 +72,9 @@ export class ScratchFile implements Sink {
       this.size += bytes.length;
       return at;
     }
-    this.view = undefined;
-    if (bytes.length >= BUFFER_SIZE) {
-      this.flush();
-      this.writeAt(bytes, at);
-    } else {
-      if (this.staged + bytes.length > BUFFER_SIZE) this.flush();
-      this.borrowStage().set(bytes, this.staged);
-      this.staged += bytes.length;
-    }
+    this.out.write(bytes);
     this.size += bytes.length;
+    this.view = undefined;
     return at;
   }
 
@@ -106,26 +85,16 @@ export class ScratchFile implements Sink {
       this.size = size;
       return;
     }
-    this.flush();
+    this.out.flush();
     fs.ftruncateSync(this.descriptor(), size);
-    this.size = size;
+    this.size = this.written = size;
     this.view = undefined;
-  }
-
-  private flush(): void {
-    if (this.staged === 0) return;
-    this.writeAt(this.stage!.subarray(0, this.staged), this.size - this.staged);
-    this.staged = 0;
-  }
-
-  private writeAt(data: Uint8Array, start: number): void {
-    for (let off = 0; off < data.length; ) off += fs.writeSync(this.descriptor(), data, off, data.length - off, start + off);
   }
 
   /** Everything appended so far, readable at random. Valid until the next append. */
   source(): Source {
     if (this.memory) return new BufferSource(this.memory.view());
-    this.flush();
+    this.out.flush();
     this.view ??= FileSource.fromFd(this.descriptor(), this.size, false);
     return this.view;
   }
@@ -133,9 +102,7 @@ export class ScratchFile implements Sink {
   close(): void {
     if (this.fd !== undefined) fs.closeSync(this.fd);
     this.fd = undefined;
-    if (this.stage && freeStages.length < MAX_FREE_STAGES) freeStages.push(this.stage);
-    this.stage = undefined;
-    this.staged = 0;
+    this.out.release();
   }
 }
 
