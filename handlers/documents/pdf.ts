@@ -2,8 +2,9 @@
  * PDF documents (`pdf` normalizer: `*.pdf` starting with `%PDF-`). Not in the Perl tool; off in
  * dh_strip_nondeterminism.
  *
- * Every edit keeps the byte length of what it replaces, so no object moves and the
- * cross-reference table or stream stays valid as it is (nothing is rebuilt). Changes:
+ * Every edit but one (the last trailer's literal /ID, below) keeps the byte length of what it
+ * replaces, so no object moves and the cross-reference table or stream stays valid as it is
+ * (nothing is rebuilt). Changes:
  *  - `/CreationDate` and `/ModDate` literal strings (`(D:20240102030405+01'00')`): T in UTC,
  *    each digit field as long as before, the zone spelled as UTC in the same form (`+00'00'`,
  *    `Z`); left when T is unset, or older than T with --clamp-timestamp;
@@ -11,7 +12,10 @@
  *    (elements or attributes) the same way, and `xmpMM:DocumentID` / `InstanceID` uuids (random
  *    in ghostscript's output) derived from the content;
  *  - the trailer's `/ID [<...><...>]`: both halves derived from the normalized content, as qpdf's
- *    --deterministic-id does (an MD5 of the file with the IDs and uuids zeroed).
+ *    --deterministic-id does (an MD5 of the file with the IDs and uuids zeroed). An /ID written as
+ *    literal strings (ghostscript picks hex or literal by the random bytes) becomes 16 bytes of
+ *    hex when it sits in the last trailer after a classic xref table, where nothing after it is
+ *    addressed by an offset; elsewhere it is refilled with as many hex-digit characters.
  * Left unchanged with a warning: encrypted files (the ID keys the encryption), signed ones (a
  * /ByteRange signature covers the bytes), and files whose dates sit only inside compressed object
  * streams (PDF 1.5 /ObjStm), which an in-place edit cannot reach.
@@ -24,7 +28,6 @@ import { formatLike } from './dates.js';
 const INFO_DATE = /\/(?:CreationDate|ModDate)\s*\(D:(\d{4,14})([^)]{0,8})\)/g;
 const XMP_DATE = /(xmp:(?:CreateDate|ModifyDate|MetadataDate)(?:>|\s*=\s*["']))([0-9T:.+\-Z]{4,40})(?=[<"'])/g;
 const XMP_UUID = /((?:xmpMM|xapMM):(?:DocumentID|InstanceID)(?:>|\s*=\s*["'])uuid:)([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})/g;
-const TRAILER_ID = /\/ID\s*\[\s*<([0-9a-fA-F]*)>\s*<([0-9a-fA-F]*)>\s*\]/g;
 
 /** `D:` digits and zone for T, each field as long as in `digits` / `zone`. */
 function infoDate(digits: string, zone: string, T: number): string {
@@ -70,19 +73,85 @@ function normalizeDates(text: string, ctx: HandlerContext): string {
   return out;
 }
 
+/** One `/ID [a b]` array: where it is and its two strings as written (`<hex>` or `(literal)`). */
+interface IdArray { start: number; end: number; head: string; parts: [string, string]; resizable: boolean }
+
+/** The end of the string token at `i` (`<hex>` or a literal with escapes and balanced
+ *  parentheses), or -1. */
+function stringEnd(text: string, i: number): number {
+  if (text[i] === '<') {
+    const close = text.indexOf('>', i);
+    return close > 0 && /^[0-9a-fA-F\s]*$/.test(text.slice(i + 1, close)) ? close + 1 : -1;
+  }
+  if (text[i] !== '(') return -1;
+  let depth = 0;
+  for (let j = i; j < text.length && j < i + 4096; j++) {
+    const c = text[j];
+    if (c === '\\') j++;
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return j + 1;
+  }
+  return -1;
+}
+
+/** Where the last trailer's dictionary begins when nothing after it is addressed by an offset
+ *  (a classic xref table, `trailer`, `startxref`, `%%EOF`, no linearization): an /ID there may
+ *  change length. Otherwise Infinity. */
+function resizableFrom(text: string): number {
+  const trailer = text.lastIndexOf('trailer');
+  const startxref = text.lastIndexOf('startxref');
+  if (trailer < 0 || startxref < trailer || /\/Linearized\b/.test(text.slice(0, 2048))) return Infinity;
+  const xrefAt = Number(/^startxref\s+(\d+)/.exec(text.slice(startxref))?.[1] ?? NaN);
+  return xrefAt < trailer && text.startsWith('xref', xrefAt) ? trailer : Infinity;
+}
+
+function idArrays(text: string): IdArray[] {
+  const found: IdArray[] = [];
+  const from = resizableFrom(text);
+  for (const m of text.matchAll(/\/ID\s*\[\s*/g)) {
+    const a = m.index! + m[0].length;
+    const aEnd = stringEnd(text, a);
+    const b = aEnd < 0 ? -1 : aEnd + /^\s*/.exec(text.slice(aEnd))![0].length;
+    const bEnd = b < 0 ? -1 : stringEnd(text, b);
+    if (bEnd < 0) continue;
+    const close = bEnd + /^\s*/.exec(text.slice(bEnd))![0].length;
+    if (text[close] !== ']') continue;
+    found.push({ start: m.index!, end: close + 1, head: text.slice(m.index!, a), parts: [text.slice(a, aEnd), text.slice(b, bEnd)], resizable: m.index! > from });
+  }
+  return found;
+}
+
+/** An /ID string with every digit slot zeroed: hex keeps its length; a literal becomes 16 bytes
+ *  of hex where its length may change (ghostscript writes either form, by chance), else as many
+ *  `0` characters as it had bytes written (no object may move). */
+function zeroId(part: string, resizable: boolean): string {
+  if (part.startsWith('<')) return part.replace(/[0-9a-fA-F]/g, '0');
+  return resizable ? `<${'0'.repeat(32)}>` : `(${'0'.repeat(part.length - 2)})`;
+}
+
+/** `text` with each /ID array rewritten by `rewrite(part, array)`. */
+function replaceIds(text: string, ids: IdArray[], rewrite: (part: string, id: IdArray) => string): string {
+  let out = '';
+  let at = 0;
+  for (const id of ids) {
+    out += text.slice(at, id.start) + id.head + id.parts.map((p) => rewrite(p, id)).join('') + ']';
+    at = id.end;
+  }
+  return out + text.slice(at);
+}
+
 /** IDs and uuids zeroed (what the digest is taken over), then filled from the digest, each in
- *  the case its original used. */
+ *  the case its original used (literals become upper-case hex, as ghostscript's hex is). */
 function deriveIds(text: string): string {
-  const ids = [...text.matchAll(TRAILER_ID)];
+  const ids = idArrays(text);
   const uuids = [...text.matchAll(XMP_UUID)];
   if (ids.length === 0 && uuids.length === 0) return text;
-  const upper = (s: string) => /[A-F]/.test(s) || !/[a-f]/.test(s);
-  const zero = (s: string) => s.replace(/[0-9a-fA-F]/g, '0');
-  const idUpper = ids.length > 0 && upper(ids[0][1] + ids[0][2]);
+  const hexOf = ids.flatMap((id) => id.parts.filter((p) => p.startsWith('<'))).join('');
+  const idUpper = /[A-F]/.test(hexOf) || !/[a-f]/.test(hexOf);
   const uuidUpper = uuids.length > 0 && /[A-F]/.test(uuids[0][2]);
-  const blank = text
-    .replace(TRAILER_ID, (m, a: string, b: string) => m.replace(`<${a}>`, `<${zero(a)}>`).replace(`<${b}>`, `<${zero(b)}>`))
-    .replace(XMP_UUID, (_m, head: string, uuid: string) => head + zero(uuid));
+  const zero = (s: string) => s.replace(/[0-9a-fA-F]/g, '0');
+  const zeroed = replaceIds(text, ids, (part, id) => zeroId(part, id.resizable));
+  const blank = zeroed.replace(XMP_UUID, (_m, head: string, uuid: string) => head + zero(uuid));
   const md5 = crypto().createHash('md5').update(Buffer.from(blank, 'latin1')).digest('hex');
   const fill = (like: string, digits: string, up: boolean) => {
     let i = 0;
@@ -90,8 +159,7 @@ function deriveIds(text: string): string {
     return up ? out.toUpperCase() : out;
   };
   let uuidDigits = crypto().createHash('sha256').update(md5).digest('hex');
-  return blank
-    .replace(TRAILER_ID, (m, a: string, b: string) => m.replace(`<${a}>`, `<${fill(a, md5, idUpper)}>`).replace(`<${b}>`, `<${fill(b, md5, idUpper)}>`))
+  return replaceIds(blank, idArrays(blank), (part) => fill(part, md5, idUpper))
     .replace(XMP_UUID, (_m, head: string, uuid: string) => {
       const out = head + fill(uuid, uuidDigits, uuidUpper);
       uuidDigits = crypto().createHash('sha256').update(uuidDigits).digest('hex');
