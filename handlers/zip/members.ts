@@ -271,7 +271,7 @@ function hasZip64Field(extra: Buffer): boolean {
 export function localDisagreement(m: ZipMember, local: LocalHeader): string | undefined {
   const e = m.entry;
   // Archive::Zip names a directory after its local header, a file after the central record.
-  if (squeezeSlashes(local.name.toString('latin1')) !== squeezeSlashes(e.name.toString('latin1'))) return 'its name differs between its local header and the central directory';
+  if (!local.name.equals(e.name) && squeezeSlashes(local.name.toString('latin1')) !== squeezeSlashes(e.name.toString('latin1'))) return 'its name differs between its local header and the central directory';
   // A rebuilt member takes its version from the local header: one that the central record does
   // not ask for, and past what stored, deflated and zip64 members need (4.5; unzip reads 4.6),
   // would make readers skip it.

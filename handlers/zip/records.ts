@@ -321,9 +321,13 @@ export class CentralDirectory {
   nameString(i: number): string {
     const at = this.pos[i] + 46;
     const end = at + this.u16(i, 28);
-    // No subarray for the usual (not UTF-8 flagged) name: a million of them are read.
+    // No subarray for the usual (unflagged, or ASCII) name: a million of them are read, and
+    // decoding ASCII as UTF-8 gives the same string.
     const flag = this.u16(i, 8);
-    return flag & FLAG_UTF8 ? perlName(this.cd.subarray(at, end), flag) : this.cd.toString('latin1', at, end);
+    if (flag & FLAG_UTF8) {
+      for (let k = at; k < end; k++) if (this.cd[k] >= 0x80) return perlName(this.cd.subarray(at, end), flag);
+    }
+    return this.cd.toString('latin1', at, end);
   }
   /** Is every entry's name plain ASCII? */
   asciiNames(): boolean {
@@ -369,9 +373,10 @@ class EntryView implements CentralEntry {
  *  offset shifted by the archive's prefix). */
 export function readLocalHeader(src: Source, zip: ZipArchive, e: CentralEntry): LocalHeader {
   let offset = e.localHeaderOffset;
-  let h = src.readSync(offset, 30 + e.name.length + 64);
+  const expected = 30 + e.name.length + 64; // the header, the name and a typical extra field
+  let h = src.readSync(offset, expected);
   if (!(h.length >= 30 && h.readUInt32LE(0) === SIG_LOCAL)) {
-    const retry = zip.eocdOffset ? src.readSync(offset + zip.eocdOffset, 30 + e.name.length + 64) : undefined;
+    const retry = zip.eocdOffset ? src.readSync(offset + zip.eocdOffset, expected) : undefined;
     if (retry && retry.length >= 30 && retry.readUInt32LE(0) === SIG_LOCAL) {
       offset += zip.eocdOffset;
       h = retry;
@@ -567,8 +572,11 @@ export function zipKind(head: Buffer): ZipKind {
  *  a string of code points (latin1 for unflagged names) so that sorting compares as Perl's
  *  `cmp` does. */
 export function perlName(name: Buffer, bitFlag: number): string {
-  return bitFlag & FLAG_UTF8 ? new TextDecoder('utf-8').decode(name) : name.toString('latin1');
+  return bitFlag & FLAG_UTF8 ? UTF8.decode(name) : name.toString('latin1');
 }
+
+/** One decoder for every name: without `stream`, each decode starts afresh. */
+const UTF8 = new TextDecoder('utf-8');
 
 /** The bytes Archive::Zip writes for a name it holds as `perlName`. */
 export function perlNameBytes(name: string, bitFlag: number): Buffer {
