@@ -329,6 +329,16 @@ export class CentralDirectory {
     }
     return this.cd.toString('latin1', at, end);
   }
+  /** The first entry whose name is flagged UTF-8 but is not valid UTF-8, or -1. */
+  invalidUtf8Name(): number {
+    for (let i = 0; i < this.count; i++) {
+      if (!(this.u16(i, 8) & FLAG_UTF8)) continue;
+      const at = this.pos[i] + 46;
+      const name = this.cd.subarray(at, at + this.u16(i, 28));
+      if (name.some((b) => b >= 0x80) && !validUtf8(name)) return i;
+    }
+    return -1;
+  }
   /** Is every entry's name plain ASCII? */
   asciiNames(): boolean {
     for (let i = 0; i < this.count; i++) {
@@ -575,8 +585,19 @@ export function perlName(name: Buffer, bitFlag: number): string {
   return bitFlag & FLAG_UTF8 ? UTF8.decode(name) : name.toString('latin1');
 }
 
-/** One decoder for every name: without `stream`, each decode starts afresh. */
-const UTF8 = new TextDecoder('utf-8');
+/** One decoder for every name: without `stream`, each decode starts afresh. `ignoreBOM` keeps a
+ *  leading U+FEFF, as Perl's decode does (dropping it renamed the member). */
+const UTF8 = new TextDecoder('utf-8', { ignoreBOM: true });
+const STRICT_UTF8 = new TextDecoder('utf-8', { ignoreBOM: true, fatal: true });
+
+function validUtf8(bytes: Uint8Array): boolean {
+  try {
+    STRICT_UTF8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The bytes Archive::Zip writes for a name it holds as `perlName`. */
 export function perlNameBytes(name: string, bitFlag: number): Buffer {

@@ -14,7 +14,8 @@
  *  - headers rebuilt the way Archive::Zip rebuilds them (directory and rewritten members take
  *    their fields from the local header, empty members become stored, data descriptors kept).
  * Deliberate fixes (docs/compat.md): symlink entries stay symlinks; a first, stored `mimetype`
- * member stays first; an archive with an APK Signing Block is left alone with a warning.
+ * member stays first; an archive with an APK Signing Block, or with a name flagged UTF-8 that is
+ * not valid UTF-8, is left alone with a warning.
  * Skipped with a warning, as in Perl: encrypted members. Memory stays flat in member size:
  * data is streamed from the source to the sink.
  * Beyond Perl, only with build paths or host names (--build-path, --hostname): HTML and ELF
@@ -64,6 +65,10 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
   const veto = flavor.archiveFilter?.(read, ctx);
   if (veto) return keep(ctx, veto);
   if (read.some((m) => (m.entry.bitFlag & FLAG_ENCRYPTED) !== 0)) return keep(ctx, `strip-nondeterminism: ${ctx.name}: ignoring encrypted zip file`);
+  // Fix: Archive::Zip decodes such a name with replacement characters and writes that back,
+  // renaming the member.
+  const badName = zip.directory.invalidUtf8Name();
+  if (badName >= 0) return keep(ctx, `${ctx.name}: member ${zip.directory.nameString(badName)}: its name is flagged UTF-8 but is not valid UTF-8; left unchanged, as rewriting it would rename the member`);
   // Before any member is read or replaced: a local header that contradicts its central record.
   // (Read in file order, and not kept: reading it here is not Archive::Zip reading it, see
   // unixMode, and a million local headers need not stay in memory.)

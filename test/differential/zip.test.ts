@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { compareWithPerl, missing, PERL_TOOL, runOurs, sh, standardArgSets, tempDir, FIXTURE_T } from '../lib/helpers.js';
 import { infoZipAndPython, makeTree, yazlZip } from '../lib/zips.js';
@@ -79,6 +80,52 @@ describe.skipIf(skip)('zip: parity with the Perl tool', async () => {
     expect(sh(`unzip -Z1 '${ours}'`).split('\n')[0]).toBe('mimetype');
     expect(sh(`unzip -Z1 '${perl}'`).split('\n')[0]).not.toBe('mimetype');
     expect(fs.readFileSync(ours).toString('latin1', 30, 38 + 20)).toBe('mimetypeapplication/epub+zip');
+  });
+
+  it('names flagged UTF-8 that start with a byte-order mark keep it, as in Perl', async () => {
+    const work = tempDir();
+    const f = path.join(work, 'bom.zip');
+    // python's zipfile flags every non-ASCII name UTF-8.
+    sh(`python3 -c "import zipfile; z = zipfile.ZipFile('${f}', 'w'); [z.writestr(zipfile.ZipInfo(n, (2021, 1, 1, 0, 0, 0)), 'x') for n in ['\\ufeffb.txt', 'a\\u00e9.txt', 'c.txt']]; z.close()"`);
+    expect(await compareWithPerl([f], standardArgSets())).toEqual([]);
+    const ours = path.join(work, 'ours.zip');
+    fs.copyFileSync(f, ours);
+    expect((await runOurs(['-T', String(FIXTURE_T), ours])).status).toBe(0);
+    expect(sh(`unzip -Z1 '${ours}'`)).toBe('a\u00e9.txt\nc.txt\n\ufeffb.txt\n');
+  });
+
+  it('fix: a name flagged UTF-8 that is not UTF-8 leaves the archive unchanged (Perl renames the member)', async () => {
+    const work = tempDir();
+    const f = path.join(work, 'bad.zip');
+    // Stored members with placeholder names, then the names' bytes and the UTF-8 flag patched in.
+    sh(`python3 -c "
+import struct, zipfile
+names = [b'a\\xff\\xfeb.txt', b'\\xc0\\xafw.txt', b'\\xed\\xa0\\x80q.txt', b'z.txt']
+marks = [('N%d' % i).ljust(len(n), '_').encode() for i, n in enumerate(names)]
+z = zipfile.ZipFile('${f}', 'w')
+for m in marks: z.writestr(zipfile.ZipInfo(m.decode(), (2021, 1, 1, 0, 0, 0)), 'x')
+z.close()
+d = open('${f}', 'rb').read()
+for m, n in zip(marks, names): d = d.replace(m, n)
+d = bytearray(d)
+for sig, at in ((b'PK\\x03\\x04', 6), (b'PK\\x01\\x02', 8)):
+    i = d.find(sig)
+    while i >= 0:
+        struct.pack_into('<H', d, i + at, struct.unpack_from('<H', d, i + at)[0] | 0x800)
+        i = d.find(sig, i + 4)
+open('${f}', 'wb').write(d)
+"`);
+    const [ours, perl] = ['ours.zip', 'perl.zip'].map((n) => path.join(work, n));
+    fs.copyFileSync(f, ours);
+    fs.copyFileSync(f, perl);
+    const r = await runOurs(['-T', String(FIXTURE_T), ours]);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/member .*: its name is flagged UTF-8 but is not valid UTF-8; left unchanged/);
+    expect(fs.readFileSync(ours).equals(fs.readFileSync(f))).toBe(true);
+    sh(`'${PERL_TOOL}' -T ${FIXTURE_T} '${perl}'`);
+    // unzip lists the raw name bytes: Perl's output no longer has the input's names.
+    const names = (z: string) => spawnSync('unzip', ['-Z1', z]).stdout.toString('latin1').split('\n').sort();
+    expect(names(perl)).not.toEqual(names(f));
   });
 
   it('fix: every hard-linked name gets the new bytes (Perl replaces one name only)', async () => {
