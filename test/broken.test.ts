@@ -32,6 +32,13 @@ const newc = Buffer.from(
   'latin1',
 );
 
+/** A newc entry whose name size is 0 (GNU cpio lists nothing from it), then the trailer. */
+const newcNoName = Buffer.from(
+  '070701' + ['1', '81a4', '0', '0', '1', '5e0be100', '3', '0', '0', '0', '0', '0', '0'].map((x) => x.padStart(8, '0')).join('') + '\0\0' + 'xyz\0' +
+    newc.toString('latin1', newc.indexOf('070701', 6)),
+  'latin1',
+);
+
 const ERRORS: [string, Buffer, string[]?][] = [
   ['short-header.gz', Buffer.from([0x1f, 0x8b, 8, 0, 0, 0])],
   ['extra-past-end.gz', Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 4, 0, 0, 0, 0, 0, 3, 0xff, 0x7f]), Buffer.from('abc')])],
@@ -42,11 +49,13 @@ const ERRORS: [string, Buffer, string[]?][] = [
   ['zero-size.a', withText(ar, 8 + 48, '0         '), ['--normalizers', '+ar']],
   ['junk-size.a', withText(ar, 8 + 48, 'junk      '), ['--normalizers', '+ar']],
   ['truncated-data.a', ar.subarray(0, ar.length - 100), ['--normalizers', '+ar']],
+  ['trailing-byte.a', Buffer.concat([ar, Buffer.from('\n')]), ['--normalizers', '+ar']],
   ['truncated-header.cpio', cpioBin.subarray(0, 20)],
   ['truncated-data.cpio', newc.subarray(0, 110 + 4 + 2)],
   ['no-trailer.cpio', newc.subarray(0, 110 + 8)],
   ['bad-hex.cpio', withText(newc, 6, 'zzzzzzzz')],
   ['bad-odc.cpio', Buffer.from('070707' + 'x'.repeat(70), 'latin1')],
+  ['zero-name-size.cpio', newcNoName],
   ['tables-past-end.mo', (() => { const b = buildMo([['', 'PO-Revision-Date: 2020-01-01 00:00+0000\n']]); b.writeUInt32LE(1 << 30, 12); return b; })()],
   ['string-past-end.mo', (() => { const b = buildMo([['', 'PO-Revision-Date: 2020-01-01 00:00+0000\n']]); b.writeUInt32LE(1 << 30, 28 + 8 + 4); return b; })()],
   ['bad-crc.uimage', withByte(uimage, 40, uimage[40] ^ 0xff)],
@@ -62,6 +71,22 @@ describe('broken inputs are rejected and left untouched', () => {
       const r = runBin([...(extra ?? []), '-T', String(FIXTURE_T), target]);
       expect(r.status).toBe(255);
       expect(r.stderr).toMatch(new RegExp(`^strip-nondeterminism: ${target.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: \\S`));
+      expect(fs.readFileSync(target).equals(bytes)).toBe(true);
+      expect(fs.readdirSync(dir)).toEqual([name]);
+    });
+  }
+});
+
+describe('a T the cpio header cannot hold is an error, the archive untouched', () => {
+  // Perl writes newc and odc headers cpio -t cannot read, and wraps the old-binary time.
+  for (const [name, bytes, T] of [['newc.cpio', newc, '-5'], ['newc-wide.cpio', newc, '99999999999'], ['bin.cpio', cpioBin, String(2 ** 32)]] as const) {
+    it(`${name} with -T ${T}`, () => {
+      const dir = tempDir();
+      const target = path.join(dir, name);
+      fs.writeFileSync(target, bytes);
+      const r = runBin(['-T', T, target]);
+      expect(r.status).toBe(255);
+      expect(r.stderr).toContain(`strip-nondeterminism: ${target}: `);
       expect(fs.readFileSync(target).equals(bytes)).toBe(true);
       expect(fs.readdirSync(dir)).toEqual([name]);
     });

@@ -24,7 +24,8 @@ export const ar: Handler = {
   defaultEnabled: false,
   files: '*.a with !<arch>',
   matchName: extensionMatcher(['a']),
-  detect: (head) => head.toString('latin1', 0, 8) === AR_MAGIC,
+  // file(1) calls anything starting `!<arch>\ndebian` a Debian package, not an ar archive.
+  detect: (head) => head.toString('latin1', 0, 8) === AR_MAGIC && head.toString('latin1', 8, 14) !== 'debian',
   normalize: (src: Source, sink: Sink, ctx: HandlerContext) => normalizeArchive(src, sink, ctx, true),
   list: (src) => listAr(src),
 };

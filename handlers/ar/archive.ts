@@ -37,9 +37,23 @@ export interface ArMember {
 
 /** Perl's numeric conversion of a header field: leading blanks, then an optional sign and
  *  digits; anything else counts as 0. */
-export function perlNumber(field: string, radix: 8 | 10): number {
-  const m = (radix === 10 ? /^\s*([-+]?\d+)/ : /^\s*([0-7]+)/).exec(field);
-  return m ? parseInt(m[1], radix) : 0;
+export function perlNumber(field: string): number {
+  const m = /^\s*([-+]?\d+)/.exec(field);
+  return m ? parseInt(m[1], 10) : 0;
+}
+
+const OCT_PREFIX: Record<string, number> = { x: 16, b: 2, o: 8 };
+const OCT_DIGITS: Record<number, string> = { 16: '[0-9a-fA-F]', 2: '[01]', 8: '[0-7]' };
+
+/** Perl's oct(): leading blanks skipped; `0x`/`x` hexadecimal, `0b`/`b` binary, `0o`/`o` or
+ *  none octal; an underscore before a digit is skipped; it stops at the first other character. */
+export function perlOct(field: string): number {
+  const text = field.replace(/^\s+/, '');
+  const prefix = /^0?([xXbBoO])/.exec(text);
+  const radix = prefix ? OCT_PREFIX[prefix[1].toLowerCase()] : 8;
+  const body = prefix ? text.slice(prefix[0].length) : text;
+  const digits = new RegExp(`^(?:_?${OCT_DIGITS[radix]})*`).exec(body)![0].replace(/_/g, '');
+  return digits ? parseInt(digits, radix) : 0;
 }
 
 function memberSize(header: Buffer, pos: number, dialect: 'perl' | 'dpkg'): number {
@@ -48,7 +62,7 @@ function memberSize(header: Buffer, pos: number, dialect: 'perl' | 'dpkg'): numb
     if (!/^\d+ *$/.test(field)) throw new FormatError(`bad ar member size ${JSON.stringify(field)}`, pos);
     return Number(field.trim());
   }
-  const size = perlNumber(field, 10);
+  const size = perlNumber(field);
   if (size < 1) throw new FormatError('Incorrect file size', pos);
   return size;
 }
@@ -159,7 +173,7 @@ function normalizedHeader(m: ArMember, ctx: HandlerContext): Buffer {
   const zeroId = padRight('0', 6, 'id');
   zeroId.copy(out, 28);
   zeroId.copy(out, 34);
-  const mode = perlNumber(m.header.toString('latin1', 40, 48), 8);
+  const mode = perlOct(m.header.toString('latin1', 40, 48));
   if (!m.id.startsWith('/ ')) padRight((mode & 0o100 ? 0o755 : 0o644).toString(8), 8, 'mode').copy(out, 40);
   return out;
 }

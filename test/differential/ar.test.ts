@@ -43,6 +43,11 @@ describe.skipIf(skip)('ar: parity with the Perl tool', () => {
   add('bsd.a', Buffer.concat([Buffer.from('!<arch>\n'), arMember('#1/20', Buffer.concat([Buffer.from('bsd_style_long_name1'), data]), { mode: '100755' })]));
   add('sym64.a', Buffer.concat([Buffer.from('!<arch>\n'), arMember('/SYM64/', Buffer.alloc(8), { mode: '0' }), arMember('x.o/', data, { mode: '100700' })]));
   add('spaces.a', Buffer.concat([Buffer.from('!<arch>\n'), arMember('m/', data, { mode: '  644' })]));
+  // Perl reads the mode with oct(), which takes hex, binary and 0o prefixes and underscores.
+  const modes = ['0x1ff', 'x1c0', '0o755', '10_0755', 'b1000000', '0_7', '  0o_6', '7_', '0x'];
+  add('perl-oct-modes.a', Buffer.concat([Buffer.from('!<arch>\n'), ...modes.map((mode, i) => arMember(`m${i}/`, data, { mode }))]));
+  // file(1) calls this a Debian package, so Perl leaves it alone.
+  add('debian-first.a', Buffer.concat([Buffer.from('!<arch>\n'), arMember('debian-binary', Buffer.from('2.0\n')), arMember('x.o/', data)]));
   add('empty.a', Buffer.from('!<arch>\n'));
   add('no-final-pad.a', Buffer.concat([Buffer.from('!<arch>\n'), arMember('odd/', Buffer.from('abc'))]).subarray(0, -1));
 

@@ -5,6 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { compareWithPerl, missing, PERL_TOOL, runOurs, sh, standardArgSets, tempDir, FIXTURE_T } from '../lib/helpers.js';
 
@@ -52,6 +53,19 @@ describe.skipIf(skip)('cpio: parity with the Perl tool', () => {
       );
       expect(fs.readlinkSync(path.join(work, 'x', 'link'))).toBe('a.txt');
       expect(fs.statSync(path.join(work, 'x', 'a.txt')).mtimeMs / 1000).toBe(FIXTURE_T);
+    }
+  });
+
+  it('accepts an empty archive, which Perl dies on (docs/compat.md)', async () => {
+    for (const f of ['newc', 'odc']) {
+      const work = tempDir();
+      const [ours, perl] = ['ours', 'perl'].map((who) => path.join(work, `${who}-${f}.cpio`));
+      sh(`cpio --quiet -o -H ${f} < /dev/null > '${ours}' && cp '${ours}' '${perl}'`);
+      expect((await runOurs(['-T', String(FIXTURE_T), ours])).status).toBe(0);
+      expect(sh(`cpio --quiet -it < '${ours}'`)).toBe('');
+      const r = spawnSync(PERL_TOOL, ['-T', String(FIXTURE_T), perl], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(255);
+      expect(r.stderr).toMatch(/undefined value as an ARRAY reference/);
     }
   });
 });
