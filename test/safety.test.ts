@@ -1,7 +1,8 @@
 /**
  * Never harm a file: a process swapping tree files for symlinks during runs, names that are
  * not UTF-8, unreadable directories, zip members that inflate past any bound, kill -9 at many
- * moments during a tree run with hard links, leftovers of killed runs, zips whose headers
+ * moments during a tree run with hard links, SIGTERM/SIGINT/SIGHUP mid-write (no temporary file
+ * left), leftovers of killed runs, zips whose headers
  * disagree (unzip -t is the oracle), owners that cannot be kept, times. Each case checks the
  * bytes of every file it did not ask to change.
  */
@@ -156,6 +157,36 @@ describe.skipIf(missing('tar', 'zip', 'python3'))('kill -9 during a tree run wit
       for (const n of names) expect(fs.readFileSync(path.join(work, n)).equals(fs.readFileSync(path.join(reference, n))), `${n} after the next run`).toBe(true);
     }
   }, 300_000);
+});
+
+describe.skipIf(missing('tar', 'python3'))('a signal during a write', () => {
+  /** A tree whose big tar takes a while to rewrite, and enough small files for -j2's workers. */
+  const seed = tempDir('snd-signal-seed-');
+  sh(`python3 -c "import os,sys; sys.stdout.buffer.write(os.urandom(24<<20))" > blob && tar cf big.tar blob && rm blob`, seed);
+  for (let i = 0; i < 70; i++) fs.writeFileSync(path.join(seed, `doc${i}.gz`), GZ_IN);
+  const names = fs.readdirSync(seed).sort();
+  const allowed = new Map(names.map((n) => [n, new Set([sha(fs.readFileSync(path.join(seed, n)))])]));
+  const reference = tempDir('snd-signal-ref-');
+  for (const n of names) fs.copyFileSync(path.join(seed, n), path.join(reference, n));
+  expect(runBin(['-T', T, reference]).status).toBe(0);
+  for (const n of names) allowed.get(n)!.add(sha(fs.readFileSync(path.join(reference, n))));
+
+  for (const [signal, jobs] of [['SIGTERM', '1'], ['SIGINT', '2'], ['SIGHUP', '1']] as const) {
+    it(`${signal} with -j${jobs}: the run dies of it, no temporary file is left, every file is whole`, async () => {
+      const work = tempDir('snd-signal-');
+      for (const n of names) fs.copyFileSync(path.join(seed, n), path.join(work, n));
+      const child = spawn(process.execPath, [BIN, '-T', T, `-j${jobs}`, work], { stdio: 'ignore' });
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, sig) => resolve(sig)));
+      // Signal the run once a temporary file exists (the tar's, or a worker's).
+      const deadline = Date.now() + 30_000;
+      while (!fs.readdirSync(work).some((n) => n.endsWith('.snd-tmp')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 2));
+      expect(fs.readdirSync(work).some((n) => n.endsWith('.snd-tmp'))).toBe(true);
+      child.kill(signal);
+      expect(await exited).toBe(signal);
+      expect(fs.readdirSync(work).sort()).toEqual(names);
+      for (const n of names) expect(allowed.get(n)!.has(sha(fs.readFileSync(path.join(work, n)))), n).toBe(true);
+    }, 60_000);
+  }
 });
 
 describe.skipIf(missing('python3', 'unzip'))('zip members held in memory are bounded', () => {

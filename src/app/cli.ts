@@ -15,6 +15,7 @@ import { parseArgs, type OptionSpec, type ParsedArgs } from './args.js';
 import { UsageError } from '../kit/errors.js';
 import { handlerByName, normalizerNames, perlDefaultEnabled } from './registry.js';
 import type { FileReport, RunOptions } from './pipeline.js';
+import { removeTemporaryFilesOnSignals } from './writer.js';
 import { collectTargets, makeExcluder } from './walk.js';
 import { VERSION, PERL_COMPAT_VERSION } from './version.js';
 import { Progress } from './progress.js';
@@ -324,6 +325,7 @@ export function exitOnStall(): void {
 }
 
 export async function run(): Promise<void> {
+  removeTemporaryFilesOnSignals();
   // A reader that stops early (`| head`) is not an error.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);

@@ -13,6 +13,7 @@ import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { perlDefaultEnabled } from './registry.js';
 import type { FileReport, RunOptions } from './pipeline.js';
+import { removeTemporaryFilesOnSignals } from './writer.js';
 import { runFiles } from './pool.js';
 import { parseInteger } from '../kit/options.js';
 import { treeTargets, type Target } from './walk.js';
@@ -296,6 +297,7 @@ export async function dhMain(argv: string[], env: NodeJS.ProcessEnv, io: Output)
 }
 
 export async function run(): Promise<void> {
+  removeTemporaryFilesOnSignals();
   exitOnStall();
   process.exitCode = await dhMain(process.argv.slice(2), process.env, {
     out: (l) => process.stdout.write(l + '\n'),

@@ -10,7 +10,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { normalizeFile, type FileJob, type FileReport, type RunOptions } from './pipeline.js';
 import { handlerByName, registeredCount } from './registry.js';
-import { syncRenames } from './writer.js';
+import { syncRenames, trackTemporaryFile } from './writer.js';
 import { PRELOAD_LIMIT } from '../kit/io.js';
 
 /** What a worker needs to rebuild RunOptions: the same, with the set as an array and the forced
@@ -119,7 +119,11 @@ export async function runFiles(paths: readonly FileJob[], options: RunOptions, j
             const indexes = Array.from(order.subarray(start, next));
             w.postMessage({ paths: indexes.map((i) => paths[i]), indexes });
           };
-          w.on('message', (msg: { reports: FileReport[]; indexes: number[] }) => {
+          w.on('message', (msg: { reports: FileReport[]; indexes: number[] } | { temp: string | Uint8Array; live: boolean }) => {
+            if ('temp' in msg) {
+              trackTemporaryFile(typeof msg.temp === 'string' ? msg.temp : Buffer.from(msg.temp.buffer, msg.temp.byteOffset, msg.temp.byteLength), msg.live);
+              return;
+            }
             msg.reports.forEach((r, k) => {
               reports[msg.indexes[k]] = r;
               onReport?.(msg.indexes[k], r);

@@ -2,9 +2,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { FileJob, FileReport } from './pipeline.js';
 import { fromWorkerJob, fromWorkerOptions, normalizeAll, type WorkerOptions } from './pool.js';
-import { syncRenames } from './writer.js';
+import { onTemporaryFile, syncRenames } from './writer.js';
 
 const options = fromWorkerOptions(workerData as WorkerOptions);
+// The main thread removes them if a signal ends the run (signals reach only the main thread).
+onTemporaryFile((path, live) => parentPort!.postMessage({ temp: path, live }));
 parentPort!.on('message', async (msg: { paths: FileJob[]; indexes: number[] }) => {
   const reports: FileReport[] = new Array(msg.paths.length);
   await normalizeAll(msg.paths.map(fromWorkerJob), options, (i, r) => (reports[i] = r));

@@ -5,7 +5,8 @@
  * rename cannot cross file systems; named `.NAME.<12 hex>.snd-tmp`, which later runs recognize
  * and remove if a crash left one), given the target's owner, mode and times, fsynced, then
  * renamed over the target; the directory is fsynced once per batch (syncRenames). If anything
- * fails, the temporary file is removed and the target is untouched.
+ * fails, the temporary file is removed and the target is untouched; when a signal ends the run,
+ * the command removes every temporary file still there before it dies (removeTemporaryFiles).
  *
  * Hard links: the new bytes are a new inode, and every name of the file that was found (the
  * walk's names of that inode, or the operands naming it) is moved to it by a link to a
@@ -62,6 +63,54 @@ function lstatOrUndefined(p: FsPath): fs.BigIntStats | undefined {
   }
 }
 
+/**
+ * Temporary files that exist right now (this thread's, and those its workers report through
+ * the pool): what an interrupted run removes before it dies (removeTemporaryFiles), so a build
+ * killed mid-write ships no hidden `.snd-tmp` file. Keyed by the path's bytes.
+ */
+const liveTemps = new Map<string, FsPath>();
+let tempListener: ((path: FsPath, live: boolean) => void) | undefined;
+
+const tempKey = (p: FsPath | Uint8Array) => (typeof p === 'string' ? `s${p}` : `b${Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('latin1')}`);
+
+/** Note that `path` now exists (live) or is gone; a worker's listener tells the main thread. */
+export function trackTemporaryFile(path: FsPath, live: boolean): void {
+  if (live) liveTemps.set(tempKey(path), path);
+  else liveTemps.delete(tempKey(path));
+  tempListener?.(path, live);
+}
+
+/** Where a worker thread sends its temporary files' comings and goings. */
+export function onTemporaryFile(listener: (path: FsPath, live: boolean) => void): void {
+  tempListener = listener;
+}
+
+/** Remove every temporary file still there (a signal ends the run). Synchronous: it runs in a
+ *  signal handler, just before the process dies. */
+export function removeTemporaryFiles(): void {
+  for (const p of liveTemps.values()) {
+    try {
+      fs.unlinkSync(p);
+    } catch {
+      /* already renamed or removed */
+    }
+  }
+  liveTemps.clear();
+}
+
+/** For the commands: on SIGINT, SIGTERM or SIGHUP, remove the temporary files, then die of the
+ *  signal as before (the exit status a shell or make expects). */
+export function removeTemporaryFilesOnSignals(): void {
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const handler = () => {
+      removeTemporaryFiles();
+      process.removeListener(signal, handler);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, handler);
+  }
+}
+
 /** A sink writing to a temporary file that is created on the first write. */
 export class TempFileSink implements Sink {
   readonly copiesWrites = true;
@@ -95,6 +144,7 @@ export class TempFileSink implements Sink {
         try {
           this.fd = fs.openSync(candidate, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
           this.tempPath = candidate;
+          trackTemporaryFile(candidate, true);
           break;
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
@@ -163,12 +213,15 @@ export class TempFileSink implements Sink {
     for (const name of this.names.slice(1)) {
       const link = tempPathBeside(name, randomHex12());
       fs.linkSync(temp, link);
+      trackTemporaryFile(link, true);
       if (!(await this.moveName(name, link))) {
         fs.unlinkSync(link);
         this.warn(`${displayPath(name)}: no longer a name of this file; left as it is`);
       }
+      trackTemporaryFile(link, false);
     }
     if (!(await this.moveName(this.target, temp))) throw new Error('replaced by another file while it was normalized: left as it was');
+    trackTemporaryFile(temp, false);
     this.tempPath = undefined;
     const outside = Number(this.stat.nlink) - this.names.length;
     if (outside > 0) {
@@ -193,6 +246,7 @@ export class TempFileSink implements Sink {
       } catch {
         /* already gone */
       }
+      trackTemporaryFile(this.tempPath, false);
       this.tempPath = undefined;
     }
   }
