@@ -9,7 +9,7 @@ import { FormatError } from '../../src/kit/errors.js';
 import { LimitError, type HandlerContext } from '../../src/kit/handler.js';
 import { memberLimit } from '../../src/kit/options.js';
 import {
-  DEFLATED, FLAG_DATA_DESCRIPTOR, FLAG_ENCRYPTED, FLAG_UTF8, STORED,
+  DEFLATED, FLAG_DATA_DESCRIPTOR, FLAG_ENCRYPTED, FLAG_UTF8, STORED, Unwritable,
   perlName, perlSortKey, readDataDescriptor, readLocalHeader,
   type CentralEntry, type LocalHeader, type ZipArchive,
 } from './records.js';
@@ -56,8 +56,15 @@ function readLocal(src: Source, zip: ZipArchive, m: ZipMember): LocalHeader {
   const local = readLocalHeader(src, zip, m.entry);
   // A data descriptor after the data (per the local flags) overrides crc and sizes.
   if (local.bitFlag & FLAG_DATA_DESCRIPTOR) {
-    const dd = readDataDescriptor(src, local.dataOffset + m.entry.compressedSize, zip.zip64, m.entry.crc32);
+    const at = local.dataOffset + m.entry.compressedSize;
+    const dd = readDataDescriptor(src, at, zip.zip64, m.entry.crc32);
     if (dd.crc32 !== m.entry.crc32 || dd.uncompressedSize !== m.entry.uncompressedSize) {
+      // A member with a zip64 field has a zip64 descriptor (APPNOTE 4.3.9.1) even in an archive
+      // without zip64 records; Archive::Zip reads those only in zip64 archives, and fails.
+      const wide = !zip.zip64 && (local.zip64 || hasZip64Field(local.extra)) ? readDataDescriptor(src, at, true, m.entry.crc32) : undefined;
+      if (wide && wide.crc32 === m.entry.crc32 && wide.uncompressedSize === m.entry.uncompressedSize) {
+        throw new Unwritable(`${m.name}: its data descriptor is in zip64 form, which Archive::Zip cannot read outside a zip64 archive; left unchanged`);
+      }
       throw new FormatError(`CRC or size mismatch in the data descriptor of ${m.name}`);
     }
     m.entry.compressedSize = dd.compressedSize;
@@ -280,7 +287,9 @@ export function localDisagreement(m: ZipMember, local: LocalHeader): string | un
   // A directory too: Archive::Zip takes its flags from the local header (Perl then ignores the
   // archive as encrypted).
   if ((local.bitFlag & FLAG_ENCRYPTED) !== (e.bitFlag & FLAG_ENCRYPTED)) return 'the encryption flag differs between its local header and the central directory';
-  if (m.kind === 'dir') return undefined;
+  // A directory is rewritten stored, from its local method: Archive::Zip converts only from
+  // deflated (Perl then leaves the archive alone, "Unsupported compression combination").
+  if (m.kind === 'dir') return local.method === STORED || local.method === DEFLATED ? undefined : `compression method ${local.method} in its local header, which Archive::Zip cannot rewrite as stored`;
   if (local.method !== e.method) return `compression method ${local.method} in its local header, ${e.method} in the central directory`;
   if (local.bitFlag & FLAG_DATA_DESCRIPTOR) return undefined;
   const known = (v: number) => v !== 0xffffffff;

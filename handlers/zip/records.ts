@@ -329,15 +329,19 @@ export class CentralDirectory {
     }
     return this.cd.toString('latin1', at, end);
   }
-  /** The first entry whose name is flagged UTF-8 but is not valid UTF-8, or -1. */
-  invalidUtf8Name(): number {
+  /** The first entry whose name Archive::Zip cannot write back as it is, and why: an empty
+   *  name (it refuses the archive), or one flagged UTF-8 that is not valid UTF-8 (it would write
+   *  replacement characters, renaming the member). */
+  unwritableName(): { index: number; problem: string } | undefined {
     for (let i = 0; i < this.count; i++) {
+      const length = this.u16(i, 28);
+      if (length === 0) return { index: i, problem: 'has an empty name, which Archive::Zip refuses' };
       if (!(this.u16(i, 8) & FLAG_UTF8)) continue;
       const at = this.pos[i] + 46;
-      const name = this.cd.subarray(at, at + this.u16(i, 28));
-      if (name.some((b) => b >= 0x80) && !validUtf8(name)) return i;
+      const name = this.cd.subarray(at, at + length);
+      if (name.some((b) => b >= 0x80) && !validUtf8(name)) return { index: i, problem: 'its name is flagged UTF-8 but is not valid UTF-8, and rewriting it would rename the member' };
     }
-    return -1;
+    return undefined;
   }
   /** Is every entry's name plain ASCII? */
   asciiNames(): boolean {
@@ -428,6 +432,10 @@ export function readLocalHeader(src: Source, zip: ZipArchive, e: CentralEntry): 
     zip64,
   };
 }
+
+/** Why an archive cannot be written as Archive::Zip would write it: it is then kept as it is,
+ *  with this message as the warning. */
+export class Unwritable extends Error {}
 
 /** Archive::Zip's _readDataDescriptor: crc, compressed and uncompressed size after the data,
  *  with or without the optional signature. */

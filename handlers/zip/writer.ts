@@ -11,7 +11,7 @@ import { ByteWriter, crc32 } from '../../src/kit/binary.js';
 import { ScratchFile } from '../../src/kit/scratch-file.js';
 import {
   DEFLATED, FLAG_DATA_DESCRIPTOR, FLAG_UTF8, SIG_CENTRAL, SIG_DATA_DESCRIPTOR, SIG_EOCD, SIG_LOCAL, SIG_ZIP64_EOCD, SIG_ZIP64_LOCATOR, STORED,
-  perlNameBytes, type LocalHeader, type ZipArchive,
+  perlNameBytes, Unwritable, type LocalHeader, type ZipArchive,
 } from './records.js';
 import { dataLength, peekLocal, squeezeSlashes, type MemberList, type ZipMember } from './members.js';
 
@@ -30,8 +30,6 @@ interface Planned {
   data: { kind: 'copy'; offset: number; length: number } | { kind: 'bytes'; bytes: Buffer };
 }
 
-/** Why a member cannot be written as Archive::Zip would (the archive is then kept). */
-export class Unwritable extends Error {}
 
 /** A member whose data is copied as it is (fields from the central directory). */
 async function planCopied(src: Source, m: ZipMember, local: LocalHeader, ctx: HandlerContext): Promise<Planned> {
@@ -42,7 +40,7 @@ async function planCopied(src: Source, m: ZipMember, local: LocalHeader, ctx: Ha
   const nameBytes = bitFlag & FLAG_UTF8 ? perlNameBytes(m.name, bitFlag) : e.name;
   const planned = (method: number, crc: number, data: Planned['data']): Planned => ({ versionNeeded: e.versionNeeded, bitFlag, nameBytes, method, usize, crc, data });
   if (usize === 0) {
-    if (method !== STORED && method !== DEFLATED) throw new Unwritable(`strip-nondeterminism: ${ctx.name}: unsupported compression method ${method} for an empty member; left unchanged`);
+    if (method !== STORED && method !== DEFLATED) throw new Unwritable(`unsupported compression method ${method} for an empty member; left unchanged`);
     return planned(STORED, method === STORED ? 0 : e.crc32, { kind: 'bytes', bytes: EMPTY });
   }
   const length = dataLength(m); // within the archive: checked before anything was written (zip.ts)
@@ -67,7 +65,7 @@ async function planRebuilt(m: ZipMember, local: LocalHeader, ctx: HandlerContext
   const method = content.length === 0 ? STORED : m.entry.method;
   if (method === DEFLATED) return planned(method, content.length, crc32(content), await deflateLikePerl(content));
   if (method === STORED) return planned(method, content.length, crc32(content), content);
-  throw new Unwritable(`strip-nondeterminism: ${ctx.name}: cannot recompress ${m.name} with method ${method}; left unchanged`);
+  throw new Unwritable(`cannot recompress ${m.name} with method ${method}; left unchanged`);
 }
 
 /** The archive as it is written: members, then the central directory, streamed to the sink. */

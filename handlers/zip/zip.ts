@@ -29,10 +29,10 @@
 import { extensionMatcher, type Handler, type HandlerContext } from '../../src/kit/handler.js';
 import { CompareSink, type Sink, type Source } from '../../src/kit/io.js';
 import { FormatError } from '../../src/kit/errors.js';
-import { FLAG_ENCRYPTED, readZip, zipKind, type ZipArchive } from './records.js';
+import { FLAG_ENCRYPTED, readZip, Unwritable, zipKind, type ZipArchive } from './records.js';
 import { dataLength, hasApkSigningBlock, localDisagreement, memberIO, peekLocal, readMemberList, type MemberList } from './members.js';
 import { applyPolicy, extraFieldNormalizer, orderMembers, type ZipFlavor } from './policy.js';
-import { Unwritable, writeArchive } from './writer.js';
+import { writeArchive } from './writer.js';
 import { updateWheelRecord } from './wheel.js';
 import { listZip } from './listing.js';
 
@@ -59,16 +59,25 @@ function keep(ctx: HandlerContext, reason: string): ZipOutcome {
  * otherwise.
  */
 export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext, flavor: ZipFlavor = {}): Promise<ZipOutcome> {
+  try {
+    return await rewriteZip(src, sink, ctx, flavor);
+  } catch (e) {
+    if (!(e instanceof Unwritable)) throw e;
+    return keep(ctx, `strip-nondeterminism: ${ctx.name}: ${e.message}`);
+  }
+}
+
+async function rewriteZip(src: Source, sink: Sink, ctx: HandlerContext, flavor: ZipFlavor): Promise<ZipOutcome> {
   const zip = readZip(src);
   if (hasApkSigningBlock(src, zip)) return keep(ctx, `${ctx.name}: has an APK Signing Block (APK signature scheme v2 or later); left unchanged, as rewriting would invalidate the signature`);
   const read = readMemberList(src, zip);
   const veto = flavor.archiveFilter?.(read, ctx);
   if (veto) return keep(ctx, veto);
   if (read.some((m) => (m.entry.bitFlag & FLAG_ENCRYPTED) !== 0)) return keep(ctx, `strip-nondeterminism: ${ctx.name}: ignoring encrypted zip file`);
-  // Fix: Archive::Zip decodes such a name with replacement characters and writes that back,
-  // renaming the member.
-  const badName = zip.directory.invalidUtf8Name();
-  if (badName >= 0) return keep(ctx, `${ctx.name}: member ${zip.directory.nameString(badName)}: its name is flagged UTF-8 but is not valid UTF-8; left unchanged, as rewriting it would rename the member`);
+  // An empty name: Perl's "no member name given". Fix: a name flagged UTF-8 that is not (Perl
+  // writes it back with replacement characters).
+  const badName = zip.directory.unwritableName();
+  if (badName) return keep(ctx, `${ctx.name}: member ${JSON.stringify(zip.directory.nameString(badName.index))} ${badName.problem}; left unchanged`);
   // Before any member is read or replaced: a local header that contradicts its central record.
   // (Read in file order, and not kept: reading it here is not Archive::Zip reading it, see
   // unixMode, and a million local headers need not stay in memory.)
@@ -82,12 +91,7 @@ export async function normalizeZip(src: Source, sink: Sink, ctx: HandlerContext,
   const io = memberIO(src, zip, ctx);
   await applyPolicy(members, flavor, io, ctx);
   if (/\.whl$/i.test(ctx.name)) await updateWheelRecord(members, io, ctx);
-  try {
-    await writeArchive(src, zip, members, sink, ctx, extraFieldNormalizer(ctx));
-  } catch (e) {
-    if (!(e instanceof Unwritable)) throw e;
-    return keep(ctx, e.message);
-  }
+  await writeArchive(src, zip, members, sink, ctx, extraFieldNormalizer(ctx));
   return 'written';
 }
 
