@@ -577,12 +577,15 @@ export function zipKind(head: Buffer): ZipKind {
   const nameLen = head.readUInt16LE(26);
   const extraLen = head.readUInt16LE(28);
   const name = head.toString('latin1', 30, 30 + nameLen);
-  if (name === 'mimetype') {
-    const data = head.toString('latin1', 30 + nameLen + extraLen, 30 + nameLen + extraLen + 64);
+  // file(1)'s order: a `mimetype` member with no extra field names its type; then Android's
+  // members; then 0xCAFE right after the first name (the JDK's jar extra field, or data) makes
+  // any archive "Java archive data (JAR)".
+  if (name === 'mimetype' && extraLen === 0) {
+    const data = head.toString('latin1', 30 + nameLen, 30 + nameLen + 64);
     return data.startsWith('application/epub+zip') ? 'epub' : 'other-mimetype';
   }
-  if (name === 'META-INF/' && extraLen >= 4 && head.length >= 30 + nameLen + 4 && head.readUInt16LE(30 + nameLen) === 0xcafe) return 'jar';
-  if (name === 'AndroidManifest.xml' || name === 'classes.dex' || name === 'resources.arsc') return 'apk';
+  if (name === 'AndroidManifest.xml' || name === 'classes.dex') return 'apk';
+  if (head.length >= 32 + nameLen && head.readUInt16LE(30 + nameLen) === 0xcafe) return 'jar';
   return 'zip';
 }
 

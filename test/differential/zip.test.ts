@@ -166,6 +166,37 @@ with zipfile.ZipFile(Pipe(), 'w', zipfile.ZIP_DEFLATED) as z:
     expect(r.stderr).toMatch(/data descriptor is in zip64 form/);
   });
 
+  it("claims what file(1) calls a zip (or a jar) from the first member, as Perl's detection does", async () => {
+    const work = tempDir();
+    // The first member's name, extra field and data decide: 0xCAFE right after the name means
+    // "Java archive data" (what `jar cfM` writes), Android's members "Android package", a
+    // mimetype member without an extra field its type.
+    const cases: [string, string, string, string][] = [
+      ['cafe', 'a.txt', 'x', '\\xfe\\xca\\x00\\x00'],
+      ['cafe-in-data', 'a.txt', '\\xfe\\xcahello', ''],
+      ['dex-cafe', 'classes.dex', 'x', '\\xfe\\xca\\x00\\x00'],
+      ['arsc', 'resources.arsc', 'x', ''],
+      ['mimetype-extra', 'mimetype', 'text/plain', 'UT\\x05\\x00\\x01\\x00\\x00\\x00\\x00'],
+      ['mimetype-text', 'mimetype', 'text/plain', ''],
+    ];
+    const inputs = cases.flatMap(([label, first, data, extra]) =>
+      ['zip', 'jar', 'whl'].map((ext) => {
+        const f = path.join(work, `${label}.${ext}`);
+        sh(`python3 -c "
+import zipfile
+z = zipfile.ZipFile('${f}', 'w')
+i = zipfile.ZipInfo('${first}', (2021, 1, 1, 0, 0, 0))
+i.extra = b'${extra}'
+z.writestr(i, b'${data}')
+z.writestr(zipfile.ZipInfo('z.txt', (2021, 1, 1, 0, 0, 0)), b'y')  # sorts last: no mimetype-first fix
+z.close()
+"`);
+        return f;
+      }),
+    );
+    expect(await compareWithPerl(inputs, standardArgSets())).toEqual([]);
+  });
+
   it('fix: every hard-linked name gets the new bytes (Perl replaces one name only)', async () => {
     const work = tempDir();
     const [ours, perl] = ['ours', 'perl'].map((n) => {
