@@ -197,6 +197,19 @@ z.close()
     expect(await compareWithPerl(inputs, standardArgSets())).toEqual([]);
   });
 
+  it('fix: a prefixed archive is left as it is (Perl drops the shebang line)', async () => {
+    const work = tempDir();
+    const f = path.join(work, 'app.zip');
+    sh(`printf 'print(1)\\n' > __main__.py && zip -q m.zip __main__.py && (printf '#!/usr/bin/python3\\n'; cat m.zip) > '${f}' && zip -q -A '${f}'`, work);
+    const [ours, perl] = ['ours.zip', 'perl.zip'].map((n) => path.join(work, n));
+    fs.copyFileSync(f, ours);
+    fs.copyFileSync(f, perl);
+    expect((await runOurs(['-T', String(FIXTURE_T), ours])).status).toBe(0);
+    expect(fs.readFileSync(ours).equals(fs.readFileSync(f))).toBe(true);
+    sh(`'${PERL_TOOL}' -T ${FIXTURE_T} '${perl}'`);
+    expect(fs.readFileSync(perl).toString('latin1', 0, 2)).toBe('PK');
+  });
+
   it('fix: every hard-linked name gets the new bytes (Perl replaces one name only)', async () => {
     const work = tempDir();
     const [ours, perl] = ['ours', 'perl'].map((n) => {
