@@ -105,16 +105,22 @@ function resizableFrom(text: string): number {
   return xrefAt < trailer && text.startsWith('xref', xrefAt) ? trailer : Infinity;
 }
 
+/** The first index from `i` that is not PDF white space. */
+function skipSpace(text: string, i: number): number {
+  while (i < text.length && ' \t\r\n\f\0'.includes(text[i])) i++;
+  return i;
+}
+
 function idArrays(text: string): IdArray[] {
   const found: IdArray[] = [];
   const from = resizableFrom(text);
   for (const m of text.matchAll(/\/ID\s*\[\s*/g)) {
     const a = m.index! + m[0].length;
     const aEnd = stringEnd(text, a);
-    const b = aEnd < 0 ? -1 : aEnd + /^\s*/.exec(text.slice(aEnd))![0].length;
+    const b = aEnd < 0 ? -1 : skipSpace(text, aEnd);
     const bEnd = b < 0 ? -1 : stringEnd(text, b);
     if (bEnd < 0) continue;
-    const close = bEnd + /^\s*/.exec(text.slice(bEnd))![0].length;
+    const close = skipSpace(text, bEnd);
     if (text[close] !== ']') continue;
     found.push({ start: m.index!, end: close + 1, head: text.slice(m.index!, a), parts: [text.slice(a, aEnd), text.slice(b, bEnd)], resizable: m.index! > from });
   }
@@ -150,8 +156,8 @@ function deriveIds(text: string): string {
   const idUpper = /[A-F]/.test(hexOf) || !/[a-f]/.test(hexOf);
   const uuidUpper = uuids.length > 0 && /[A-F]/.test(uuids[0][2]);
   const zero = (s: string) => s.replace(/[0-9a-fA-F]/g, '0');
-  const zeroed = replaceIds(text, ids, (part, id) => zeroId(part, id.resizable));
-  const blank = zeroed.replace(XMP_UUID, (_m, head: string, uuid: string) => head + zero(uuid));
+  const zeroIds = (part: string, id: IdArray) => zeroId(part, id.resizable);
+  const blank = replaceIds(text, ids, zeroIds).replace(XMP_UUID, (_m, head: string, uuid: string) => head + zero(uuid));
   const md5 = crypto().createHash('md5').update(Buffer.from(blank, 'latin1')).digest('hex');
   const fill = (like: string, digits: string, up: boolean) => {
     let i = 0;
@@ -159,9 +165,9 @@ function deriveIds(text: string): string {
     return up ? out.toUpperCase() : out;
   };
   let uuidDigits = crypto().createHash('sha256').update(md5).digest('hex');
-  return replaceIds(blank, idArrays(blank), (part) => fill(part, md5, idUpper))
+  return replaceIds(text, ids, (part, id) => fill(zeroIds(part, id), md5, idUpper))
     .replace(XMP_UUID, (_m, head: string, uuid: string) => {
-      const out = head + fill(uuid, uuidDigits, uuidUpper);
+      const out = head + fill(zero(uuid), uuidDigits, uuidUpper);
       uuidDigits = crypto().createHash('sha256').update(uuidDigits).digest('hex');
       return out;
     });

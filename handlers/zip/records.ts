@@ -324,9 +324,7 @@ export class CentralDirectory {
     // No subarray for the usual (unflagged, or ASCII) name: a million of them are read, and
     // decoding ASCII as UTF-8 gives the same string.
     const flag = this.u16(i, 8);
-    if (flag & FLAG_UTF8) {
-      for (let k = at; k < end; k++) if (this.cd[k] >= 0x80) return perlName(this.cd.subarray(at, end), flag);
-    }
+    if (flag & FLAG_UTF8 && !this.ascii(at, end)) return perlName(this.cd.subarray(at, end), flag);
     return this.cd.toString('latin1', at, end);
   }
   /** The first entry whose name Archive::Zip cannot write back as it is, and why: an empty
@@ -336,10 +334,9 @@ export class CentralDirectory {
     for (let i = 0; i < this.count; i++) {
       const length = this.u16(i, 28);
       if (length === 0) return { index: i, problem: 'has an empty name, which Archive::Zip refuses' };
-      if (!(this.u16(i, 8) & FLAG_UTF8)) continue;
       const at = this.pos[i] + 46;
-      const name = this.cd.subarray(at, at + length);
-      if (name.some((b) => b >= 0x80) && !validUtf8(name)) return { index: i, problem: 'its name is flagged UTF-8 but is not valid UTF-8, and rewriting it would rename the member' };
+      if (!(this.u16(i, 8) & FLAG_UTF8) || this.ascii(at, at + length)) continue;
+      if (!validUtf8(this.cd.subarray(at, at + length))) return { index: i, problem: 'its name is flagged UTF-8 but is not valid UTF-8, and rewriting it would rename the member' };
     }
     return undefined;
   }
@@ -347,9 +344,13 @@ export class CentralDirectory {
   asciiNames(): boolean {
     for (let i = 0; i < this.count; i++) {
       const at = this.pos[i] + 46;
-      const end = at + this.u16(i, 28);
-      for (let k = at; k < end; k++) if (this.cd[k] >= 0x80) return false;
+      if (!this.ascii(at, at + this.u16(i, 28))) return false;
     }
+    return true;
+  }
+  /** Are the directory's bytes `at` to `end` all ASCII? */
+  private ascii(at: number, end: number): boolean {
+    for (let k = at; k < end; k++) if (this.cd[k] >= 0x80) return false;
     return true;
   }
   /** The extra field without its zip64 field, where it had one. */

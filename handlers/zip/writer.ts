@@ -5,7 +5,6 @@
  * range to range; members whose content a flavor replaced are recompressed with zlib
  * level 6, memLevel 9 (pako: byte-identical to the zlib behind Perl's Compress::Raw::Zlib).
  */
-import type { HandlerContext } from '../../src/kit/handler.js';
 import { forEachChunk, type Sink, type Source } from '../../src/kit/io.js';
 import { ByteWriter, crc32 } from '../../src/kit/binary.js';
 import { ScratchFile } from '../../src/kit/scratch-file.js';
@@ -30,9 +29,8 @@ interface Planned {
   data: { kind: 'copy'; offset: number; length: number } | { kind: 'bytes'; bytes: Buffer };
 }
 
-
 /** A member whose data is copied as it is (fields from the central directory). */
-async function planCopied(src: Source, m: ZipMember, local: LocalHeader, ctx: HandlerContext): Promise<Planned> {
+async function planCopied(src: Source, m: ZipMember, local: LocalHeader): Promise<Planned> {
   const e = m.entry;
   const bitFlag = e.bitFlag;
   const method = e.method;
@@ -55,7 +53,7 @@ async function planCopied(src: Source, m: ZipMember, local: LocalHeader, ctx: Ha
 const SMALL_MEMBER = 1 << 16;
 
 /** A directory or a replaced member: fields from its local header. */
-async function planRebuilt(m: ZipMember, local: LocalHeader, ctx: HandlerContext): Promise<Planned> {
+async function planRebuilt(m: ZipMember, local: LocalHeader): Promise<Planned> {
   const bitFlag = local.bitFlag;
   const localName = squeezeSlashes(local.name.toString('latin1'));
   const nameBytes = m.kind === 'dir' ? perlNameBytes(m.name, bitFlag) : bitFlag & FLAG_UTF8 ? Buffer.from(localName, 'utf8') : Buffer.from(localName, 'latin1');
@@ -189,11 +187,11 @@ class ArchiveWriter {
 
 /** Write `members` in order. Throws Unwritable for a member
  *  Archive::Zip would not write as this port does. */
-export async function writeArchive(src: Source, zip: ZipArchive, members: MemberList, sink: Sink, ctx: HandlerContext, extra: (field: Buffer) => Buffer): Promise<void> {
+export async function writeArchive(src: Source, zip: ZipArchive, members: MemberList, sink: Sink, extra: (field: Buffer) => Buffer): Promise<void> {
   const writer = new ArchiveWriter(src, sink, extra);
   for (const m of members) {
     const local = peekLocal(src, zip, m);
-    await writer.member(m, local, m.kind === 'file' ? await planCopied(src, m, local, ctx) : await planRebuilt(m, local, ctx));
+    await writer.member(m, local, m.kind === 'file' ? await planCopied(src, m, local) : await planRebuilt(m, local));
   }
   await writer.finish(zip, members.length);
 }

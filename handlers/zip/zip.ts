@@ -16,7 +16,8 @@
  * Deliberate fixes (docs/compat.md): symlink entries stay symlinks; a first, stored `mimetype`
  * member stays first; an archive with an APK Signing Block, or with a name flagged UTF-8 that is
  * not valid UTF-8, is left alone with a warning.
- * Skipped with a warning, as in Perl: encrypted members. Memory stays flat in member size:
+ * Skipped with a warning, as in Perl: encrypted members, an empty member name, a directory whose
+ * local method Archive::Zip cannot store, a zip64 data descriptor outside a zip64 archive. Memory stays flat in member size:
  * data is streamed from the source to the sink.
  * Beyond Perl, only with build paths or host names (--build-path, --hostname): HTML and ELF
  * members up to 256 MiB go through the dispatcher (the html and elf normalizers) and are
@@ -91,7 +92,7 @@ async function rewriteZip(src: Source, sink: Sink, ctx: HandlerContext, flavor: 
   const io = memberIO(src, zip, ctx);
   await applyPolicy(members, flavor, io, ctx);
   if (/\.whl$/i.test(ctx.name)) await updateWheelRecord(members, io, ctx);
-  await writeArchive(src, zip, members, sink, ctx, extraFieldNormalizer(ctx));
+  await writeArchive(src, zip, members, sink, extraFieldNormalizer(ctx));
   return 'written';
 }
 

@@ -8,6 +8,11 @@ export type FsPath = string | Buffer;
 const SLASH = 0x2f;
 
 /** `dir/name`, kept as a string when both parts are valid UTF-8. */
+/** A path that crossed threads: a Buffer arrives as a Uint8Array. */
+export function clonedPath(p: FsPath | Uint8Array): FsPath {
+  return typeof p === 'string' || Buffer.isBuffer(p) ? p : Buffer.from(p.buffer, p.byteOffset, p.byteLength);
+}
+
 export function joinPath(dir: FsPath, name: Buffer): FsPath {
   const text = name.toString('utf8');
   // Decoding replaces bad bytes with U+FFFD: without one the name is valid UTF-8 (the round

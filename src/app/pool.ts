@@ -10,7 +10,8 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { normalizeFile, type FileJob, type FileReport, type RunOptions } from './pipeline.js';
 import { handlerByName, registeredCount } from './registry.js';
-import { syncRenames, trackTemporaryFile } from './writer.js';
+import { syncRenames, watchTemporaryFiles } from './writer.js';
+import { clonedPath } from './paths.js';
 import { PRELOAD_LIMIT } from '../kit/io.js';
 
 /** What a worker needs to rebuild RunOptions: the same, with the set as an array and the forced
@@ -76,8 +77,7 @@ export async function normalizeAll(jobs: readonly FileJob[], options: RunOptions
 
 /** A job as it arrives in a worker: structured cloning turns Buffers into Uint8Arrays. */
 export function fromWorkerJob(job: FileJob): FileJob {
-  const bytes = (p: FileJob['fsPath']) => (typeof p === 'string' || Buffer.isBuffer(p) ? p : Buffer.from((p as Uint8Array).buffer, (p as Uint8Array).byteOffset, (p as Uint8Array).byteLength));
-  return { ...job, fsPath: bytes(job.fsPath), links: job.links?.map(bytes) };
+  return { ...job, fsPath: clonedPath(job.fsPath), links: job.links?.map(clonedPath) };
 }
 /** Threads when none are asked for: this one. Measured faster than two on 2 cores, and ~40 MB
  *  smaller (README, Benchmarks); the compressors run in their own processes, on every CPU. */
@@ -99,18 +99,34 @@ export async function runFiles(paths: readonly FileJob[], options: RunOptions, j
     await syncRenames();
     return reports;
   }
-  const workerData = toWorkerOptions(options);
-  const { Worker } = await import('node:worker_threads'); // only when threads are used
+  const options4worker = toWorkerOptions(options);
+  const { Worker, MessageChannel, receiveMessageOnPort } = await import('node:worker_threads'); // only when threads are used
   const order = largestFirst(paths);
   let next = 0;
-  const workers = Array.from({ length: Math.min(jobs, Math.ceil(paths.length / CHUNK)) }, () => new Worker(workerUrl, { workerData, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB } }));
+  const start = () => {
+    // The worker's temporary files are reported on a channel of their own, which a signal
+    // handler can drain synchronously (writer.ts, removeTemporaryFiles).
+    const { port1, port2 } = new MessageChannel();
+    const state = new Int32Array(new SharedArrayBuffer(8));
+    const worker = new Worker(workerUrl, {
+      workerData: { options: options4worker, temporaryFiles: { port: port2, state } },
+      transferList: [port2],
+      resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB },
+    });
+    const unwatch = watchTemporaryFiles(port1, state, () => receiveMessageOnPort(port1)?.message);
+    return { worker, unwatch };
+  };
+  const workers = Array.from({ length: Math.min(jobs, Math.ceil(paths.length / CHUNK)) }, start);
   await Promise.all(
     workers.map(
-      (w) =>
+      ({ worker: w, unwatch }) =>
         new Promise<void>((resolve, reject) => {
           const feed = () => {
             if (next >= order.length) {
-              void w.terminate().then(() => resolve());
+              void w.terminate().then(() => {
+                unwatch();
+                resolve();
+              });
               return;
             }
             // A large file alone; small ones by the chunk.
@@ -119,11 +135,7 @@ export async function runFiles(paths: readonly FileJob[], options: RunOptions, j
             const indexes = Array.from(order.subarray(start, next));
             w.postMessage({ paths: indexes.map((i) => paths[i]), indexes });
           };
-          w.on('message', (msg: { reports: FileReport[]; indexes: number[] } | { temp: string | Uint8Array; live: boolean }) => {
-            if ('temp' in msg) {
-              trackTemporaryFile(typeof msg.temp === 'string' ? msg.temp : Buffer.from(msg.temp.buffer, msg.temp.byteOffset, msg.temp.byteLength), msg.live);
-              return;
-            }
+          w.on('message', (msg: { reports: FileReport[]; indexes: number[] }) => {
             msg.reports.forEach((r, k) => {
               reports[msg.indexes[k]] = r;
               onReport?.(msg.indexes[k], r);

@@ -23,7 +23,7 @@
 import * as fs from 'node:fs';
 import { randomHex12 } from '../kit/builtins.js';
 import { copyInChunks, StagedOutput, type Sink, type Source } from '../kit/io.js';
-import { displayPath, joinPath, splitPath, tempPathBeside, type FsPath } from './paths.js';
+import { clonedPath, displayPath, joinPath, splitPath, tempPathBeside, type FsPath } from './paths.js';
 
 /** Output is written in pieces of this size, through a reused staging buffer (StagedOutput). */
 const STAGE_SIZE = 1 << 18;
@@ -64,30 +64,82 @@ function lstatOrUndefined(p: FsPath): fs.BigIntStats | undefined {
 }
 
 /**
- * Temporary files that exist right now (this thread's, and those its workers report through
- * the pool): what an interrupted run removes before it dies (removeTemporaryFiles), so a build
+ * Temporary files that exist right now: this thread's, and those its workers report on their
+ * channels. What an interrupted run removes before it dies (removeTemporaryFiles), so a build
  * killed mid-write ships no hidden `.snd-tmp` file. Keyed by the path's bytes.
  */
 const liveTemps = new Map<string, FsPath>();
-let tempListener: ((path: FsPath, live: boolean) => void) | undefined;
+const tempKey = (p: FsPath) => (typeof p === 'string' ? `s${p}` : `b${p.toString('latin1')}`);
 
-const tempKey = (p: FsPath | Uint8Array) => (typeof p === 'string' ? `s${p}` : `b${Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('latin1')}`);
+/** A worker's report channel: comings and goings of its temporary files, and a shared
+ *  [stop, creating] pair through which the main thread stops new ones and waits for one being
+ *  made, so that none escapes the drain. */
+export interface TemporaryFileChannel {
+  port: import('node:worker_threads').MessagePort;
+  state: Int32Array;
+}
+const STOP = 0;
+const CREATING = 1;
+/** In a worker: where its temporary files are reported. */
+let reportTo: TemporaryFileChannel | undefined;
+/** In the main thread: how to drain each worker's channel synchronously. */
+const watched = new Map<Int32Array, () => unknown>();
 
-/** Note that `path` now exists (live) or is gone; a worker's listener tells the main thread. */
-export function trackTemporaryFile(path: FsPath, live: boolean): void {
+function trackTemporaryFile(path: FsPath, live: boolean): void {
   if (live) liveTemps.set(tempKey(path), path);
   else liveTemps.delete(tempKey(path));
-  tempListener?.(path, live);
+  reportTo?.port.postMessage({ path, live });
 }
 
-/** Where a worker thread sends its temporary files' comings and goings. */
-export function onTemporaryFile(listener: (path: FsPath, live: boolean) => void): void {
-  tempListener = listener;
+/** Make a temporary file with `create` (false: it was not made) unless the run is being
+ *  stopped, and track it. */
+function createTemporary(path: FsPath, create: () => boolean | void): void {
+  const state = reportTo?.state;
+  if (state) {
+    Atomics.add(state, CREATING, 1);
+    if (Atomics.load(state, STOP)) {
+      Atomics.sub(state, CREATING, 1);
+      throw new Error('the run is being stopped: the file is left as it was');
+    }
+  }
+  try {
+    if (create() !== false) trackTemporaryFile(path, true);
+  } finally {
+    if (state) Atomics.sub(state, CREATING, 1);
+  }
 }
 
-/** Remove every temporary file still there (a signal ends the run). Synchronous: it runs in a
- *  signal handler, just before the process dies. */
+/** In a worker: report temporary files on `channel`. */
+export function reportTemporaryFiles(channel: TemporaryFileChannel): void {
+  reportTo = channel;
+}
+
+/** In the main thread: follow a worker's temporary files (`receive` takes one report off its
+ *  port synchronously). Returns the function that stops following, once the worker is done. */
+export function watchTemporaryFiles(port: TemporaryFileChannel['port'], state: Int32Array, receive: () => unknown): () => void {
+  const take = (m: { path: FsPath | Uint8Array; live: boolean }) => trackTemporaryFile(clonedPath(m.path), m.live);
+  port.on('message', take);
+  port.unref();
+  watched.set(state, () => {
+    for (let m = receive(); m !== undefined; m = receive()) take(m as Parameters<typeof take>[0]);
+  });
+  return () => {
+    watched.get(state)?.();
+    watched.delete(state);
+    port.close();
+  };
+}
+
+/** Remove every temporary file still there (a signal ends the run): workers are stopped from
+ *  making more, the one being made is waited for (a second at most), their reports are drained,
+ *  then everything is unlinked. Synchronous: it runs in a signal handler before the process dies. */
 export function removeTemporaryFiles(): void {
+  for (const state of watched.keys()) Atomics.store(state, STOP, 1);
+  for (const [state, drain] of watched) {
+    const until = Date.now() + 1000;
+    while (Atomics.load(state, CREATING) > 0 && Date.now() < until) Atomics.wait(state, CREATING, Atomics.load(state, CREATING), 1);
+    drain();
+  }
   for (const p of liveTemps.values()) {
     try {
       fs.unlinkSync(p);
@@ -136,23 +188,26 @@ export class TempFileSink implements Sink {
   }
 
   private open(): number {
-    if (this.fd === undefined) {
-      // Taken when the output begins, not for every file read: most files do not change.
-      this.dirAtOpen = fs.realpathSync.native(splitPath(this.target).dir, 'buffer');
-      for (;;) {
-        const candidate = tempPathBeside(this.target, randomHex12());
+    if (this.fd !== undefined) return this.fd;
+    // Taken when the output begins, not for every file read: most files do not change.
+    this.dirAtOpen = fs.realpathSync.native(splitPath(this.target).dir, 'buffer');
+    for (;;) {
+      const candidate = tempPathBeside(this.target, randomHex12());
+      let fd: number | undefined;
+      createTemporary(candidate, () => {
         try {
-          this.fd = fs.openSync(candidate, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
-          this.tempPath = candidate;
-          trackTemporaryFile(candidate, true);
-          break;
+          fd = fs.openSync(candidate, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL, 0o600);
         } catch (e) {
           const code = (e as NodeJS.ErrnoException).code;
           if (code !== 'EEXIST') throw new Error(`cannot create a temporary file in ${displayPath(splitPath(this.target).dir)} (${code}): the file is left as it was`);
+          return false;
         }
-      }
+      });
+      if (fd === undefined) continue; // the name was taken: another
+      this.tempPath = candidate;
+      this.fd = fd;
+      return fd;
     }
-    return this.fd;
   }
 
   async write(bytes: Uint8Array): Promise<void> {
@@ -212,8 +267,7 @@ export class TempFileSink implements Sink {
     if (!first || !sameInode(first, this.stat)) throw new Error('replaced by another file while it was normalized: left as it was');
     for (const name of this.names.slice(1)) {
       const link = tempPathBeside(name, randomHex12());
-      fs.linkSync(temp, link);
-      trackTemporaryFile(link, true);
+      createTemporary(link, () => fs.linkSync(temp, link));
       if (!(await this.moveName(name, link))) {
         fs.unlinkSync(link);
         this.warn(`${displayPath(name)}: no longer a name of this file; left as it is`);
